@@ -1,0 +1,29 @@
+# intriguing: the Snakemake workflow that reproduces Szegedy et al. 2013.
+# `uv run snakemake --cores all` runs everything; `--config profile=smoke` picks the tiny profile.
+from snakemake.utils import min_version, validate
+
+from intriguing.params import check_params, resolve_profile
+
+min_version("9.0")
+
+
+configfile: "params.yaml"
+
+
+validate(config, "workflow/schemas/params.schema.yaml")
+check_params(config)
+SETTINGS = resolve_profile(config)
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        rules.all_data.input,
+        rules.all_train.input,
+        rules.all_report.input,

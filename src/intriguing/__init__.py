@@ -1,0 +1,1 @@
+"""Reproduction of Szegedy et al. 2013."""

@@ -1,0 +1,70 @@
+"""params.yaml: profile resolution and the checks a JSON schema cannot express.
+
+params.yaml is both Snakemake's configfile and DVC's params file. Every key lives in exactly
+one place: the settings shared by all profiles at the top level, and the scale settings
+(subset sizes, epochs, iterations) under ``profiles.<name>``, mirroring the top-level sections.
+``resolve_profile`` merges the selected profile's block into the sections, so code reads one
+flat view (``settings["train"]["lbfgs_iterations"]``) whatever the profile.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+
+class ParamsError(ValueError):
+    """params.yaml is well-formed YAML but says something impossible; the message names the key."""
+
+
+def resolve_profile(config: dict[str, Any]) -> dict[str, Any]:
+    """Return the settings of the selected profile: top-level sections plus its scale block."""
+    profile = config["profile"]
+    profiles = config["profiles"]
+    if profile not in profiles:
+        raise ParamsError(f"profile: unknown profile {profile!r}; allowed: {sorted(profiles)}")
+    settings = copy.deepcopy({key: value for key, value in config.items() if key != "profiles"})
+    for section, scale in profiles[profile].items():
+        target = settings.setdefault(section, {})
+        for key, value in scale.items():
+            if key in target:
+                raise ParamsError(
+                    f"profiles.{profile}.{section}.{key}: also set at {section}.{key}; "
+                    "a key lives either at the top level or in the profiles, not both"
+                )
+            target[key] = value
+    return settings
+
+
+def check_params(config: dict[str, Any]) -> None:
+    """Cross-key checks run at start, after schema validation, before any job."""
+    registry = config["models"]
+    for name, spec in registry.items():
+        expected = expected_weight_decay_length(spec)
+        got = len(spec["weight_decay"])
+        if got != expected:
+            raise ParamsError(
+                f"models.{name}.weight_decay: {got} values for {expected} weight layers "
+                f"(one λ per layer with connection weights)"
+            )
+    for position, name in enumerate(config["train"]["models"]):
+        if name not in registry:
+            raise ParamsError(
+                f"train.models[{position}]: unknown model {name!r}; "
+                f"allowed (the registry under `models`): {sorted(registry)}"
+            )
+    for profile, block in config["profiles"].items():
+        for section in block:
+            if section not in config:
+                raise ParamsError(
+                    f"profiles.{profile}.{section}: no such section; "
+                    f"allowed: {sorted(k for k in config if isinstance(config[k], dict))}"
+                )
+    resolve_profile(config)
+
+
+def expected_weight_decay_length(spec: dict[str, Any]) -> int:
+    """Number of weight layers that carry a λ: the hidden layers plus the output layer."""
+    if spec["arch"] == "mlp":
+        return len(spec["hidden"]) + 1
+    raise ParamsError(f"unknown architecture {spec['arch']!r}")

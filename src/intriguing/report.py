@@ -1,0 +1,253 @@
+"""The reproduction report: our numbers beside the paper's, as Markdown and self-contained HTML.
+
+Verdicts are derived from the numbers: a rate is "consistent" with the paper when the paper's
+value lies inside our 95% Wilson interval. A claim is *reproduced* when every rate is
+consistent, *partly reproduced* when at least half are, and *not reproduced* otherwise.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import mimetypes
+import platform
+import re
+import subprocess
+from dataclasses import dataclass
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any
+
+import markdown
+import torch
+import yaml
+
+from intriguing.io import read_json, write_text
+
+OUTSIDE_CI_MARK = "✱"
+
+
+def paper_reference() -> dict[str, Any]:
+    """The paper's printed numbers (src/intriguing/reference/paper.yaml)."""
+    text = resources.files("intriguing.reference").joinpath("paper.yaml").read_text("utf-8")
+    return yaml.safe_load(text)
+
+
+@dataclass(frozen=True)
+class RateComparison:
+    """One of our rates (with its 95% CI) beside the paper's value."""
+
+    label: str
+    ours: float
+    ci: tuple[float, float]
+    n: int
+    paper: float
+
+    @property
+    def consistent(self) -> bool:
+        return self.ci[0] <= self.paper <= self.ci[1]
+
+    @property
+    def difference(self) -> float:
+        return self.ours - self.paper
+
+    def cells(self) -> list[str]:
+        mark = "" if self.consistent else f" {OUTSIDE_CI_MARK}"
+        return [
+            f"{percent(self.ours)} [{percent(self.ci[0])}, {percent(self.ci[1])}]{mark}",
+            percent(self.paper),
+            f"{self.difference * 100:+.2f} pp",
+        ]
+
+
+def percent(value: float) -> str:
+    return f"{value * 100:.2f}%"
+
+
+def verdict(comparisons: list[RateComparison]) -> str:
+    """One sentence, derived from the numbers, on whether a table's rates match the paper."""
+    if not comparisons:
+        return "Not run: no results for this claim yet."
+    agree = sum(c.consistent for c in comparisons)
+    worst = max(comparisons, key=lambda c: abs(c.difference))
+    if agree == len(comparisons):
+        status = "Reproduced"
+    elif 2 * agree >= len(comparisons):
+        status = "Partly reproduced"
+    else:
+        status = "Not reproduced"
+    return (
+        f"**{status}**: {agree} of {len(comparisons)} rates agree with the paper within our 95% "
+        f"CI; the largest difference is {worst.difference * 100:+.2f} pp ({worst.label})."
+    )
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def error_table_section(
+    title: str,
+    intro: str,
+    metrics: dict[str, dict[str, Any]],
+    reference: dict[str, dict[str, Any]],
+    columns: list[tuple[str, str]],
+) -> str:
+    """A section comparing error rates per model; `columns` maps metric key -> column title."""
+    header = ["model", "description"]
+    for _, column in columns:
+        header += [f"{column} (ours, 95% CI)", f"{column} (paper)", "Δ"]
+    rows, comparisons = [], []
+    for model, paper_row in reference.items():
+        if model not in metrics:
+            continue
+        row = [model, paper_row["description"]]
+        for key, column in columns:
+            ours = metrics[model]
+            comparison = RateComparison(
+                label=f"{model}, {column}",
+                ours=ours[key],
+                ci=tuple(ours[f"{key}_ci95"]),
+                n=ours[key.replace("_error", "_n")],
+                paper=paper_row[key],
+            )
+            comparisons.append(comparison)
+            row += comparison.cells()
+        rows.append(row)
+    parts = [f"## {title}", intro, verdict(comparisons)]
+    if rows:
+        parts.append(markdown_table(header, rows))
+        parts.append(
+            f"{OUTSIDE_CI_MARK} the paper's value lies outside our 95% Wilson interval. "
+            "Δ = ours − paper, in percentage points."
+        )
+    else:
+        parts.append("_None of this table's models is in `train.models`._")
+    return "\n\n".join(parts)
+
+
+def training_details_section(metrics: dict[str, dict[str, Any]]) -> str:
+    """How each model was trained: optimiser, iterations, stop reason, time, device."""
+    header = [
+        "model",
+        "trained on",
+        "n",
+        "optimizer",
+        "Adam steps",
+        "L-BFGS iterations",
+        "stop reason",
+        "final loss",
+        "wall time",
+        "device",
+    ]
+    rows = []
+    for model, m in sorted(metrics.items()):
+        t = m["training"]
+        rows.append(
+            [
+                model,
+                t["train_set"],
+                str(m["train_n"]),
+                t["optimizer"],
+                str(t["adam_steps"]),
+                str(t["lbfgs_iterations"]),
+                t["stop_reason"],
+                f"{t['final_loss']:.4f}",
+                f"{m['wall_seconds']:.1f} s",
+                m["device"],
+            ]
+        )
+    return "\n\n".join(["## Training details", markdown_table(header, rows)])
+
+
+def provenance_section(provenance: dict[str, Any]) -> str:
+    rows = [[key, f"`{value}`"] for key, value in provenance.items()]
+    return "\n\n".join(["## Provenance", markdown_table(["what", "value"], rows)])
+
+
+def render_html(markdown_text: str, title: str, base_dir: Path) -> str:
+    """Markdown -> one self-contained HTML page (images inlined as data URIs)."""
+    body = markdown.markdown(markdown_text, extensions=["tables", "fenced_code", "toc"])
+    body = re.sub(r'src="([^"]+)"', lambda m: f'src="{_data_uri(base_dir / m.group(1))}"', body)
+    return HTML_TEMPLATE.format(title=html.escape(title), body=body)
+
+
+def _data_uri(path: Path) -> str:
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def build_report(metric_files: list[str], markdown_path: str, html_path: str, profile: str) -> None:
+    """Render the reproduction report from the metrics files."""
+    reference = paper_reference()
+    metrics = {Path(path).stem: read_json(path) for path in metric_files}
+    sections = [
+        "# Intriguing properties of neural networks — reproduction report",
+        f"Reproducing {reference['citation']} Profile: `{profile}`.",
+        error_table_section(
+            "Table 1 — models and their errors on clean data",
+            "Train error is measured on the images each model was trained on, test error on the "
+            "MNIST test set (both limited by the profile's `train_limit`/`test_limit`).",
+            metrics,
+            reference["table1"],
+            [("train_error", "train error"), ("test_error", "test error")],
+        ),
+        error_table_section(
+            "Table 3 — models trained on the disjoint halves P1 and P2",
+            "Errors on clean P1, P2 and test images.",
+            metrics,
+            reference["table3"],
+            [("p1_error", "P1 error"), ("p2_error", "P2 error"), ("test_error", "test error")],
+        ),
+        training_details_section(metrics),
+        provenance_section(provenance(profile)),
+    ]
+    text = "\n\n".join(sections) + "\n"
+    write_text(markdown_path, text)
+    write_text(
+        html_path, render_html(text, "intriguing — reproduction report", Path(html_path).parent)
+    )
+
+
+def provenance(profile: str) -> dict[str, str]:
+    """Where and with what the report was made."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown (not a git checkout)"
+    versions = {name: metadata.version(name) for name in ("torch", "snakemake", "dvc", "numpy")}
+    return {
+        "git commit": commit,
+        "profile": profile,
+        **{f"{name} version": version for name, version in versions.items()},
+        "python": platform.python_version(),
+        "machine": f"{platform.machine()} {platform.processor()}".strip(),
+        "GPU": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none",
+    }
+
+
+HTML_TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto; padding: 0 1rem;
+       line-height: 1.5; color: #1a1a1a; }}
+table {{ border-collapse: collapse; margin: 1rem 0; font-size: 0.9rem; }}
+th, td {{ border: 1px solid #ccc; padding: 0.3rem 0.6rem; text-align: left; }}
+th {{ background: #f3f3f3; }}
+tr:nth-child(even) td {{ background: #fafafa; }}
+code {{ background: #f3f3f3; padding: 0 0.2rem; }}
+img {{ max-width: 100%; }}
+</style>
+</head>
+<body>
+{body}
+</body>
+</html>
+"""

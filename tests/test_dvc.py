@@ -1,0 +1,66 @@
+"""DVC on a throwaway git repository: repro, status, experiments, and the default remote."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import copy_project, run, snakemake
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory, mnist_source) -> Path:
+    project = copy_project(tmp_path_factory.mktemp("dvc") / "project")
+    for command in (
+        ["git", "init", "-q"],
+        ["git", "add", "-A"],
+        ["git", "commit", "-qm", "initial"],
+        ["dvc", "repro"],
+    ):
+        run(command, project, mnist_source)
+    return project
+
+
+def test_repro_leaves_dvc_and_snakemake_up_to_date(repo, mnist_source):
+    assert "up to date" in run(["dvc", "status"], repo, mnist_source).stdout
+    dry = snakemake(repo, "--dry-run", mnist=mnist_source)
+    assert "Nothing to be done" in dry.stdout + dry.stderr
+    assert (repo / "reports/report.html").is_file()
+
+
+def test_experiment_changes_a_metric(repo, mnist_source):
+    run(["git", "add", "-A"], repo)
+    run(["git", "commit", "-qm", "repro"], repo)
+    baseline = json.loads((repo / "reports/metrics/train/softmax1.json").read_text())
+    run(
+        ["dvc", "exp", "run", "-n", "tiny-history", "-S", "train.lbfgs_history=2"],
+        repo,
+        mnist_source,
+    )
+    shown = json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout)
+    experiments = [
+        exp
+        for row in shown
+        for exp in row.get("experiments") or []
+        if exp.get("name") == "tiny-history"
+    ]
+    assert experiments, shown
+    data = experiments[0]["revs"][0]["data"]
+    assert data["params"]["params.yaml"]["data"]["train"]["lbfgs_history"] == 2
+    metrics = data["metrics"]["reports/metrics/train/softmax1.json"]["data"]
+    assert metrics["training"]["final_loss"] != baseline["training"]["final_loss"]
+    table = run(["dvc", "exp", "show", "--no-pager", "--md"], repo).stdout
+    assert "tiny-history" in table and "test_error" in table
+
+
+def test_push_and_pull_round_trip(repo, mnist_source):
+    run(["dvc", "push"], repo)
+    assert (repo.parent / "intriguing-dvc-remote").is_dir()
+    shutil.rmtree(repo / "models")
+    shutil.rmtree(repo / ".dvc" / "cache")
+    run(["dvc", "pull"], repo)
+    assert (repo / "models" / "softmax1.pt").is_file()
+    assert "up to date" in run(["dvc", "status"], repo).stdout

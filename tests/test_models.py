@@ -1,0 +1,99 @@
+"""Model registry specs, the paper's weight decay, checkpoints, and training."""
+
+import pytest
+import torch
+
+from intriguing.models import (
+    CheckpointMismatch,
+    ModelSpec,
+    build_model,
+    load_checkpoint,
+    save_checkpoint,
+    weight_decay_penalty,
+)
+from intriguing.training import NonFiniteError, TrainOptions, objective, train
+
+N100 = {
+    "arch": "mlp",
+    "hidden": [100, 100],
+    "weight_decay": [1e-5, 1e-5, 1e-6],
+    "train_set": "all",
+    "optimizer": "lbfgs",
+}
+
+
+def test_mlp_shapes_and_weight_layers():
+    model = build_model(ModelSpec.from_params("n100", N100))
+    assert model(torch.rand(5, 1, 28, 28)).shape == (5, 10)
+    assert [tuple(layer.weight.shape) for layer in model.weight_layers] == [
+        (100, 784),
+        (100, 100),
+        (10, 100),
+    ]
+
+
+def test_weight_decay_is_lambda_sum_of_squares_over_units():
+    spec = ModelSpec.from_params("n100", N100)
+    model = build_model(spec)
+    expected = sum(
+        lam * (layer.weight**2).sum() / layer.weight.shape[0]
+        for layer, lam in zip(model.weight_layers, spec.weight_decay, strict=True)
+    )
+    torch.testing.assert_close(weight_decay_penalty(model, spec.weight_decay), expected)
+    with torch.no_grad():
+        for layer in model.weight_layers:
+            layer.weight.fill_(1.0)
+            layer.bias.fill_(5.0)  # biases are not decayed
+    penalty = weight_decay_penalty(model, spec.weight_decay).item()
+    assert penalty == pytest.approx(1e-5 * 784 + 1e-5 * 100 + 1e-6 * 100)
+
+
+def test_wrong_number_of_decay_values_is_rejected():
+    with pytest.raises(ValueError, match="3 weight layers"):
+        build_model(ModelSpec.from_params("bad", {**N100, "weight_decay": [1e-5]}))
+
+
+def test_checkpoint_with_other_spec_is_refused(tmp_path):
+    spec = ModelSpec.from_params("n100", N100)
+    save_checkpoint(tmp_path / "n100.pt", build_model(spec), spec, {"seed": 0})
+    model, provenance = load_checkpoint(tmp_path / "n100.pt", spec)
+    assert provenance == {"seed": 0}
+    changed = ModelSpec.from_params("n100", {**N100, "weight_decay": [1e-4, 1e-5, 1e-6]})
+    with pytest.raises(CheckpointMismatch, match="retrain"):
+        load_checkpoint(tmp_path / "n100.pt", changed)
+
+
+def _toy_data(seed: int = 0):
+    """Noise images whose label is marked by one bright pixel in the first row."""
+    generator = torch.Generator().manual_seed(seed)
+    y = torch.randint(0, 10, (256,), generator=generator)
+    x = 0.3 * torch.rand(256, 1, 28, 28, generator=generator)
+    x[torch.arange(256), 0, 0, y] = 1.0
+    return x, y
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "adam", "adam_lbfgs"])
+def test_training_lowers_the_loss_and_is_reproducible(optimizer):
+    x, y = _toy_data()
+    spec = ModelSpec.from_params(
+        "toy", {**N100, "hidden": [], "weight_decay": [1e-4], "optimizer": optimizer}
+    )
+    options = TrainOptions(adam_epochs=3, lbfgs_iterations=15, batch_size=32, adam_lr=0.01)
+    results, weights = [], []
+    for _ in range(2):
+        torch.manual_seed(0)
+        model = build_model(spec)
+        initial_loss = objective(model, spec, x, y).item()
+        results.append(train(model, spec, x, y, options))
+        weights.append(model.weight_layers[0].weight.detach().clone())
+    assert results[0].final_loss < 0.9 * initial_loss
+    assert results[0].final_loss == results[1].final_loss
+    assert torch.equal(weights[0], weights[1])
+
+
+def test_non_finite_loss_names_model_and_step():
+    x, y = _toy_data()
+    x[3] = float("nan")
+    spec = ModelSpec.from_params("n100", {**N100, "optimizer": "adam"})
+    with pytest.raises(NonFiniteError, match=r"model n100: non-finite loss .* adam step 1"):
+        train(build_model(spec), spec, x, y, TrainOptions(adam_epochs=1, lbfgs_iterations=0))

@@ -1,0 +1,73 @@
+"""params.yaml: profile resolution, cross-key checks, and schema rejection before any job."""
+
+import copy
+
+import pytest
+import yaml
+
+from conftest import ROOT, copy_project, snakemake
+from intriguing.params import ParamsError, check_params, resolve_profile
+
+PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())
+
+
+def test_profile_block_is_merged_into_sections():
+    settings = resolve_profile({**PARAMS, "profile": "smoke"})
+    smoke = PARAMS["profiles"]["smoke"]
+    assert settings["train"]["lbfgs_iterations"] == smoke["train"]["lbfgs_iterations"]
+    assert settings["data"]["train_limit"] == smoke["data"]["train_limit"]
+    assert settings["train"]["adam_lr"] == PARAMS["train"]["adam_lr"]
+    assert "profiles" not in settings
+
+
+def test_a_key_set_twice_is_rejected():
+    params = copy.deepcopy(PARAMS)
+    params["train"]["lbfgs_iterations"] = 3
+    with pytest.raises(ParamsError, match=r"profiles\.\w+\.train\.lbfgs_iterations"):
+        resolve_profile(params)
+
+
+def test_unknown_model_in_train_models_names_key_and_allowed_values():
+    params = copy.deepcopy(PARAMS)
+    params["train"]["models"] = ["softmax1", "resnet50"]
+    with pytest.raises(
+        ParamsError, match=r"train\.models\[1\]: unknown model 'resnet50'.*softmax1"
+    ):
+        check_params(params)
+
+
+def test_weight_decay_length_must_match_layers():
+    params = copy.deepcopy(PARAMS)
+    params["models"]["softmax1"]["weight_decay"] = [1e-4, 1e-4]
+    with pytest.raises(ParamsError, match=r"models\.softmax1\.weight_decay: 2 values for 1"):
+        check_params(params)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda p: p.update(learning_rate=0.1), "'learning_rate' was unexpected"),
+        (lambda p: p["train"].update(batch_size="big"), "['train']['batch_size']"),
+        (lambda p: p["profiles"]["smoke"]["data"].update(train_limit=-5), "['train_limit']"),
+        (lambda p: p["models"]["softmax1"].update(arch="resnet"), "'resnet' is not one of ['mlp']"),
+        (lambda p: p.update(profile="huge"), "'huge' is not one of ['smoke', 'default', 'full']"),
+        (lambda p: p["train"].update(models=["nope"]), "train.models[0]: unknown model 'nope'"),
+    ],
+    ids=[
+        "unknown key",
+        "wrong type",
+        "negative size",
+        "unknown arch",
+        "unknown profile",
+        "unknown model",
+    ],
+)
+def test_bad_params_stop_snakemake_before_any_job(tmp_path, mutate, expected):
+    project = copy_project(tmp_path)
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    mutate(params)
+    (project / "params.yaml").write_text(yaml.safe_dump(params))
+    result = snakemake(project, "--dry-run", check=False)
+    assert result.returncode != 0
+    assert expected in result.stdout + result.stderr
+    assert not (project / "data").exists() and not (project / "models").exists()

@@ -1,0 +1,37 @@
+# DVC stage `data`: the four verified MNIST files and the P1/P2 split.
+
+
+rule mnist:
+    """Copy (MNIST_DIR or data.mnist_dir) or download the MNIST files; verify MD5 and SHA-256."""
+    output:
+        RAW_FILES,
+    params:
+        mnist_dir=config["data"]["mnist_dir"],
+    threads: 1
+    resources:
+        mem_mb=512,
+        runtime=30,
+    script:
+        "../scripts/mnist.py"
+
+
+rule split:
+    """Seeded stratified split of the 60000 training images into disjoint halves P1 and P2."""
+    input:
+        train_labels="data/raw/train-labels-idx1-ubyte.gz",
+    output:
+        SPLIT,
+    params:
+        seed=config["data"]["split_seed"],
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=10,
+    script:
+        "../scripts/split.py"
+
+
+rule all_data:
+    input:
+        RAW_FILES,
+        SPLIT,

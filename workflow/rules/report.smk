@@ -1,0 +1,25 @@
+# DVC stage `report`: the reproduction report, our numbers beside the paper's.
+
+
+rule report:
+    """Render reports/report.md and the self-contained reports/report.html."""
+    input:
+        metrics=ancient(expand(TRAIN_METRICS, model=TRAIN_MODELS)),
+    output:
+        markdown=REPORT_MD,
+        html=REPORT_HTML,
+    params:
+        profile=config["profile"],
+        models=TRAIN_MODELS,
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=10,
+    script:
+        "../scripts/report.py"
+
+
+rule all_report:
+    input:
+        REPORT_MD,
+        REPORT_HTML,

@@ -1,0 +1,52 @@
+# DVC stage `train`: every model of `train.models`, trained and evaluated.
+# Inputs made by the `data` stage are ancient(): DVC restores them with new mtimes.
+
+
+rule train:
+    """Train one registry model on its training set (full-batch L-BFGS, optional Adam warm start)."""
+    input:
+        raw=ancient(RAW_FILES),
+        split=ancient(SPLIT),
+    output:
+        model=MODEL_FILE,
+    params:
+        spec=lambda wildcards: config["models"][wildcards.model],
+        options=TRAIN_OPTIONS,
+        train_limit=SETTINGS["data"]["train_limit"],
+        seed=config["seed"],
+        device=config["device"],
+    threads: workflow.cores
+    resources:
+        mem_mb=4096,
+        runtime=60,
+    benchmark:
+        f"{BENCHMARKS}/train/{{model}}.tsv"
+    script:
+        "../scripts/train.py"
+
+
+rule evaluate:
+    """Train/test (and P1/P2) error of one model, with 95% Wilson intervals."""
+    input:
+        model=MODEL_FILE,
+        raw=ancient(RAW_FILES),
+        split=ancient(SPLIT),
+    output:
+        metrics=TRAIN_METRICS,
+    params:
+        spec=lambda wildcards: config["models"][wildcards.model],
+        train_limit=SETTINGS["data"]["train_limit"],
+        test_limit=SETTINGS["data"]["test_limit"],
+        device=config["device"],
+    threads: workflow.cores
+    resources:
+        mem_mb=4096,
+        runtime=10,
+    script:
+        "../scripts/evaluate.py"
+
+
+rule all_train:
+    input:
+        expand(MODEL_FILE, model=TRAIN_MODELS),
+        expand(TRAIN_METRICS, model=TRAIN_MODELS),

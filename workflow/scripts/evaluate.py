@@ -1,0 +1,17 @@
+"""Rule `evaluate`."""
+
+from intriguing.zoo import evaluate_task
+
+sm = snakemake  # noqa: F821
+evaluate_task(
+    name=sm.wildcards.model,
+    spec_params=sm.params.spec,
+    model_path=sm.input.model,
+    raw_files=list(sm.input.raw),
+    split_path=sm.input.split,
+    output=sm.output.metrics,
+    train_limit=sm.params.train_limit,
+    test_limit=sm.params.test_limit,
+    device=sm.params.device,
+    threads=sm.threads,
+)

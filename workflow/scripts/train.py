@@ -1,0 +1,17 @@
+"""Rule `train`."""
+
+from intriguing.zoo import train_task
+
+sm = snakemake  # noqa: F821
+train_task(
+    name=sm.wildcards.model,
+    spec_params=sm.params.spec,
+    raw_files=list(sm.input.raw),
+    split_path=sm.input.split,
+    output=sm.output.model,
+    options=dict(sm.params.options),
+    train_limit=sm.params.train_limit,
+    seed=sm.params.seed,
+    device=sm.params.device,
+    threads=sm.threads,
+)

@@ -97,3 +97,69 @@ def test_non_finite_loss_names_model_and_step():
     spec = ModelSpec.from_params("n100", {**N100, "optimizer": "adam"})
     with pytest.raises(NonFiniteError, match=r"model n100: non-finite loss .* adam step 1"):
         train(build_model(spec), spec, x, y, TrainOptions(adam_epochs=1, lbfgs_iterations=0))
+
+
+CONV = {
+    "arch": "conv",
+    "conv_channels": 4,
+    "conv_kernel": 5,
+    "pool": 2,
+    "hidden": [16],
+    "activation": "relu",
+    "dropout": 0.5,
+    "weight_decay": [1e-5, 1e-5, 1e-6],
+    "train_set": "all",
+    "optimizer": "adam",
+}
+AUTOENCODER = {
+    "arch": "autoencoder",
+    "hidden": [20],
+    "weight_decay": [1e-6],
+    "sparsity_target": 0.05,
+    "sparsity_weight": 0.1,
+    "autoencoder_decay": 1e-5,
+    "train_set": "all",
+    "optimizer": "lbfgs",
+}
+
+
+def test_conv_is_conv_pool_fc_dropout_softmax():
+    model = build_model(ModelSpec.from_params("conv", CONV))
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds == [
+        "Conv2d",
+        "ReLU",
+        "MaxPool2d",
+        "Flatten",
+        "Linear",
+        "ReLU",
+        "Dropout",
+        "Linear",
+    ]
+    assert model.weight_layers[1].in_features == 4 * 12 * 12
+    assert model(torch.rand(3, 1, 28, 28)).shape == (3, 10)
+
+
+def test_autoencoder_is_pretrained_then_frozen():
+    x, y = _toy_data()
+    spec = ModelSpec.from_params("ae", AUTOENCODER)
+    torch.manual_seed(0)
+    model = build_model(spec)
+    encoder, top = model.weight_layers
+    initial = encoder.weight.detach().clone()
+    options = TrainOptions(adam_epochs=0, lbfgs_iterations=20, pretrain_epochs=2, batch_size=32)
+    pretrained = {}
+
+    def remember_frozen_weight(module, inputs, output):
+        if not module.weight.requires_grad:
+            pretrained.setdefault("weight", module.weight.detach().clone())
+
+    encoder.register_forward_hook(remember_frozen_weight)
+    result = train(model, spec, x, y, options)
+    assert result.pretrain_steps == 2 * 8 and result.lbfgs_iterations > 0
+    assert not torch.equal(encoder.weight, initial)  # the unsupervised phase trained it
+    assert torch.equal(encoder.weight, pretrained["weight"])  # the supervised phase did not
+    assert not encoder.weight.requires_grad and top.weight.requires_grad
+    assert weight_decay_penalty(model, spec.weight_decay).item() == pytest.approx(
+        1e-6 * top.weight.pow(2).sum().item() / 10
+    )

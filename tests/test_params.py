@@ -49,7 +49,10 @@ def test_weight_decay_length_must_match_layers():
         (lambda p: p.update(learning_rate=0.1), "'learning_rate' was unexpected"),
         (lambda p: p["train"].update(batch_size="big"), "['train']['batch_size']"),
         (lambda p: p["profiles"]["smoke"]["data"].update(train_limit=-5), "['train_limit']"),
-        (lambda p: p["models"]["softmax1"].update(arch="resnet"), "'resnet' is not one of ['mlp']"),
+        (
+            lambda p: p["models"]["softmax1"].update(arch="resnet"),
+            "'resnet' is not one of ['mlp', 'autoencoder', 'conv']",
+        ),
         (lambda p: p.update(profile="huge"), "'huge' is not one of ['smoke', 'default', 'full']"),
         (lambda p: p["train"].update(models=["nope"]), "train.models[0]: unknown model 'nope'"),
     ],

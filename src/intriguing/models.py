@@ -7,7 +7,7 @@ the spectral analysis and the attacks can walk it.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import torch
@@ -18,9 +18,18 @@ NUM_CLASSES = 10
 ACTIVATIONS: dict[str, type[nn.Module]] = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh}
 
 
+ARCHITECTURES = ("mlp", "autoencoder", "conv")
+
+
 @dataclass(frozen=True)
 class ModelSpec:
-    """One registry entry of params.yaml (`models.<name>`)."""
+    """One registry entry of params.yaml (`models.<name>`).
+
+    `weight_decay` holds one λ per weight layer trained by the supervised phase, in forward
+    order: for `mlp` the hidden layers and the output layer; for `conv` the convolution, the
+    hidden fully connected layers and the output layer; for `autoencoder` only the softmax on
+    top (the encoder is trained first, without labels, and then frozen).
+    """
 
     name: str
     arch: str
@@ -29,18 +38,23 @@ class ModelSpec:
     optimizer: str
     hidden: tuple[int, ...] = ()
     activation: str = "sigmoid"
+    dropout: float = 0.0
+    conv_channels: int = 0
+    conv_kernel: int = 0
+    pool: int = 0
+    sparsity_target: float = 0.0
+    sparsity_weight: float = 0.0
+    autoencoder_decay: float = 0.0
 
     @classmethod
     def from_params(cls, name: str, entry: dict[str, Any]) -> ModelSpec:
-        return cls(
-            name=name,
-            arch=entry["arch"],
-            weight_decay=tuple(float(v) for v in entry["weight_decay"]),
-            train_set=entry["train_set"],
-            optimizer=entry["optimizer"],
-            hidden=tuple(int(v) for v in entry.get("hidden", ())),
-            activation=entry.get("activation", "sigmoid"),
-        )
+        values = dict(entry)
+        values["weight_decay"] = tuple(float(v) for v in entry["weight_decay"])
+        values["hidden"] = tuple(int(v) for v in entry.get("hidden", ()))
+        unknown = set(values) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"model {name}: unknown keys {sorted(unknown)}")
+        return cls(name=name, **values)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -48,9 +62,39 @@ class ModelSpec:
         data["hidden"] = list(self.hidden)
         return data
 
+    def describe(self) -> str:
+        """The architecture in one line, e.g. `784 → 100 → 100 → 10 (sigmoid)`."""
+        if self.arch == "conv":
+            head = (
+                f"conv {self.conv_channels}×{self.conv_kernel}×{self.conv_kernel} → "
+                f"{self.activation} → max-pool {self.pool}"
+            )
+        elif self.arch == "autoencoder":
+            head = f"784 → {self.hidden[0]} (sparse autoencoder, frozen)"
+        else:
+            head = "784"
+        hidden = [str(units) for units in (self.hidden if self.arch != "autoencoder" else ())]
+        tail = " → ".join(
+            [head, *hidden, *([f"dropout {self.dropout}"] if self.dropout else []), "10 softmax"]
+        )
+        return f"{tail} ({self.activation})" if self.arch == "mlp" and self.hidden else tail
+
+    @property
+    def decayed_layer_count(self) -> int:
+        """How many weight layers the supervised phase trains (and decays)."""
+        if self.arch == "mlp":
+            return len(self.hidden) + 1
+        if self.arch == "autoencoder":
+            return 1
+        if self.arch == "conv":
+            return len(self.hidden) + 2
+        raise ValueError(
+            f"model {self.name}: unknown architecture {self.arch!r}; allowed: {ARCHITECTURES}"
+        )
+
 
 class Classifier(nn.Module):
-    """A feed-forward classifier: `features` (anything) then the listed weight layers."""
+    """A feed-forward classifier; its weight layers in forward order are `weight_layers`."""
 
     def __init__(self, layers: nn.Sequential) -> None:
         super().__init__()
@@ -66,35 +110,45 @@ class Classifier(nn.Module):
 
 def build_model(spec: ModelSpec) -> Classifier:
     """Build the untrained network a spec describes (weights from torch's default init)."""
-    if spec.arch != "mlp":
-        raise ValueError(f"model {spec.name}: unknown architecture {spec.arch!r}; allowed: ['mlp']")
     if spec.activation not in ACTIVATIONS:
         raise ValueError(
             f"model {spec.name}: unknown activation {spec.activation!r}; "
             f"allowed: {sorted(ACTIVATIONS)}"
         )
-    sizes = [int(torch.tensor(INPUT_SHAPE).prod()), *spec.hidden, NUM_CLASSES]
-    layers: list[nn.Module] = [nn.Flatten()]
-    for position, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        layers.append(nn.Linear(fan_in, fan_out))
-        if position < len(sizes) - 2:
-            layers.append(ACTIVATIONS[spec.activation]())
-    model = Classifier(nn.Sequential(*layers))
-    if len(model.weight_layers) != len(spec.weight_decay):
+    if len(spec.weight_decay) != spec.decayed_layer_count:
         raise ValueError(
             f"model {spec.name}: {len(spec.weight_decay)} weight-decay values for "
-            f"{len(model.weight_layers)} weight layers"
+            f"{spec.decayed_layer_count} weight layers"
         )
-    return model
+    activation = ACTIVATIONS[spec.activation]
+    layers: list[nn.Module] = []
+    width = INPUT_SHAPE[1]
+    if spec.arch == "conv":
+        layers += [nn.Conv2d(INPUT_SHAPE[0], spec.conv_channels, spec.conv_kernel), activation()]
+        width = (width - spec.conv_kernel + 1) // spec.pool
+        layers.append(nn.MaxPool2d(spec.pool))
+        fan_in = spec.conv_channels * width * width
+    else:
+        fan_in = INPUT_SHAPE[0] * width * width
+    layers.append(nn.Flatten())
+    for units in spec.hidden:
+        layers += [nn.Linear(fan_in, units), activation()]
+        fan_in = units
+    if spec.dropout > 0:
+        layers.append(nn.Dropout(spec.dropout))
+    layers.append(nn.Linear(fan_in, NUM_CLASSES))
+    return Classifier(nn.Sequential(*layers))
 
 
 def weight_decay_penalty(model: Classifier, lambdas: tuple[float, ...]) -> torch.Tensor:
     """The paper's decay: Σ_layers λ·Σw²/k, k = the layer's number of units (outputs).
 
-    Only connection weights are decayed, not biases.
+    Only connection weights are decayed, not biases; `lambdas` pair with the model's last
+    weight layers (a frozen pretrained encoder before them carries none).
     """
+    layers = model.weight_layers[len(model.weight_layers) - len(lambdas) :]
     total = torch.zeros((), device=next(model.parameters()).device)
-    for layer, lam in zip(model.weight_layers, lambdas, strict=True):
+    for layer, lam in zip(layers, lambdas, strict=True):
         units = layer.weight.shape[0]
         total = total + lam * layer.weight.pow(2).sum() / units
     return total

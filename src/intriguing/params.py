@@ -12,6 +12,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from intriguing.models import ModelSpec
+
 
 class ParamsError(ValueError):
     """params.yaml is well-formed YAML but says something impossible; the message names the key."""
@@ -39,9 +41,9 @@ def resolve_profile(config: dict[str, Any]) -> dict[str, Any]:
 def check_params(config: dict[str, Any]) -> None:
     """Cross-key checks run at start, after schema validation, before any job."""
     registry = config["models"]
-    for name, spec in registry.items():
-        expected = expected_weight_decay_length(spec)
-        got = len(spec["weight_decay"])
+    for name, entry in registry.items():
+        expected = ModelSpec.from_params(name, entry).decayed_layer_count
+        got = len(entry["weight_decay"])
         if got != expected:
             raise ParamsError(
                 f"models.{name}.weight_decay: {got} values for {expected} weight layers "
@@ -61,10 +63,3 @@ def check_params(config: dict[str, Any]) -> None:
                     f"allowed: {sorted(k for k in config if isinstance(config[k], dict))}"
                 )
     resolve_profile(config)
-
-
-def expected_weight_decay_length(spec: dict[str, Any]) -> int:
-    """Number of weight layers that carry a λ: the hidden layers plus the output layer."""
-    if spec["arch"] == "mlp":
-        return len(spec["hidden"]) + 1
-    raise ParamsError(f"unknown architecture {spec['arch']!r}")

@@ -143,11 +143,12 @@ def training_details_section(metrics: dict[str, dict[str, Any]]) -> str:
         "device",
     ]
     rows = []
-    for model, m in sorted(metrics.items()):
+    for model, m in metrics.items():
         t = m["training"]
         rows.append(
             [
                 model,
+                m["architecture"],
                 t["train_set"],
                 str(m["train_n"]),
                 t["optimizer"],

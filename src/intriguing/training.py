@@ -4,8 +4,13 @@ The objective is mean cross-entropy plus the paper's per-layer weight decay
 (``models.weight_decay_penalty``). L-BFGS (torch.optim.LBFGS, strong-Wolfe line search) runs on
 the whole training set at once, as the paper's "L-BFGS until convergence", and stops at the
 first of: the gradient's largest entry at most ``tolerance_grad``; a loss change or a parameter
-step smaller than ``tolerance_change`` in one iteration; ``lbfgs_iterations`` iterations or twice
-as many function evaluations. The stop reason is recorded in the model's provenance.
+step smaller than ``tolerance_change`` in one iteration; the iteration budget
+(``lbfgs_iterations``, or ``polish_iterations`` after an Adam warm start) or twice as many
+function evaluations. The stop reason is recorded in the model's provenance.
+
+The autoencoder model (AE400-10) is trained as the paper describes: first a sparse autoencoder,
+without labels, then its encoder is frozen ("not fine-tuned") and the softmax on top is trained
+on the encoder's features (computed once, so L-BFGS on the top layer is cheap).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ class NonFiniteError(FloatingPointError):
 class TrainOptions:
     adam_epochs: int
     lbfgs_iterations: int
+    polish_iterations: int = 0
     adam_lr: float = 1e-3
     batch_size: int = 128
     lbfgs_history: int = 20
@@ -38,10 +44,14 @@ class TrainOptions:
     tolerance_change: float = 1e-10
     seed: int = 0
     log_every: int = 50
+    pretrain_epochs: int = 0
+    pretrain_lr: float = 1e-3
 
 
 @dataclass
 class TrainResult:
+    pretrain_steps: int = 0
+    pretrain_loss: float = math.nan
     adam_steps: int = 0
     lbfgs_iterations: int = 0
     lbfgs_evaluations: int = 0
@@ -79,23 +89,78 @@ def train(
     y: torch.Tensor,
     options: TrainOptions,
 ) -> TrainResult:
-    """Train `model` in place on (x, y), already on the model's device, per `spec.optimizer`."""
+    """Train `model` in place on (x, y), already on the model's device, as `spec` says."""
     if spec.optimizer not in OPTIMIZERS:
         raise ValueError(
             f"model {spec.name}: unknown optimizer {spec.optimizer!r}; allowed: {OPTIMIZERS}"
         )
     result = TrainResult()
     started = time.perf_counter()
+    if spec.arch == "autoencoder":
+        encoder = model.weight_layers[0]
+        _pretrain_autoencoder(encoder, spec, x, options, result)
+        encoder.requires_grad_(False)
+        feature_layers = model.layers[: list(model.layers).index(encoder) + 2]  # up to the code
+        with torch.no_grad():
+            x = torch.cat([feature_layers(batch) for batch in x.split(4096)])
+        model = Classifier(model.layers[len(feature_layers) :])
     model.train()
     if spec.optimizer in ("adam", "adam_lbfgs"):
         _train_adam(model, spec, x, y, options, result)
-    if spec.optimizer in ("lbfgs", "adam_lbfgs"):
-        _train_lbfgs(model, spec, x, y, options, result)
+    if spec.optimizer == "lbfgs":
+        _train_lbfgs(model, spec, x, y, options.lbfgs_iterations, options, result)
+    elif spec.optimizer == "adam_lbfgs":
+        _train_lbfgs(model, spec, x, y, options.polish_iterations, options, result)
     model.eval()
     with torch.no_grad():
         result.final_loss = objective(model, spec, x, y).item()
     result.wall_seconds = time.perf_counter() - started
     return result
+
+
+def _pretrain_autoencoder(
+    encoder: nn.Linear, spec: ModelSpec, x: torch.Tensor, options: TrainOptions, result
+) -> None:
+    """Sparse autoencoder (sigmoid code, sigmoid reconstruction) by mini-batch Adam.
+
+    Loss per image: ½‖x̂ − x‖² + β·KL(ρ ‖ ρ̂) + (λ/2)·(‖W_enc‖² + ‖W_dec‖²), with ρ̂ the mean
+    activation of each hidden unit over the batch (ρ = sparsity_target, β = sparsity_weight,
+    λ = autoencoder_decay): the classic sparse-autoencoder objective.
+    """
+    generator = torch.Generator().manual_seed(options.seed)
+    decoder = nn.Linear(encoder.out_features, encoder.in_features).to(x.device)
+    parameters = [*encoder.parameters(), *decoder.parameters()]
+    optimizer = torch.optim.Adam(parameters, lr=options.pretrain_lr)
+    flat = x.flatten(1)
+    rho = spec.sparsity_target
+    batches = math.ceil(len(flat) / options.batch_size)
+    progress = Progress(
+        options.pretrain_epochs * batches, f"{spec.name} autoencoder", options.log_every
+    )
+    for _ in range(options.pretrain_epochs):
+        order = torch.randperm(len(flat), generator=generator).to(x.device)
+        for start in range(0, len(flat), options.batch_size):
+            batch = flat[order[start : start + options.batch_size]]
+            code = torch.sigmoid(encoder(batch))
+            reconstruction = torch.sigmoid(decoder(code))
+            rho_hat = code.mean(dim=0).clamp(1e-6, 1 - 1e-6)
+            sparsity = (
+                rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))
+            ).sum()
+            decay = encoder.weight.pow(2).sum() + decoder.weight.pow(2).sum()
+            loss = (
+                0.5 * (reconstruction - batch).pow(2).sum(dim=1).mean()
+                + spec.sparsity_weight * sparsity
+                + 0.5 * spec.autoencoder_decay * decay
+            )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            result.pretrain_steps += 1
+            _check_finite(spec, loss, encoder, "autoencoder", result.pretrain_steps)
+            optimizer.step()
+            progress.update(loss=loss.item())
+    progress.close()
+    result.pretrain_loss = loss.item() if options.pretrain_epochs else math.nan
 
 
 def _train_adam(model, spec, x, y, options: TrainOptions, result: TrainResult) -> None:
@@ -118,19 +183,23 @@ def _train_adam(model, spec, x, y, options: TrainOptions, result: TrainResult) -
     progress.close()
 
 
-def _train_lbfgs(model, spec, x, y, options: TrainOptions, result: TrainResult) -> None:
+def _train_lbfgs(
+    model, spec, x, y, iterations: int, options: TrainOptions, result: TrainResult
+) -> None:
+    if iterations == 0:
+        return
     optimizer = torch.optim.LBFGS(
         model.parameters(),
         lr=1.0,
-        max_iter=options.lbfgs_iterations,
-        max_eval=2 * options.lbfgs_iterations,
+        max_iter=iterations,
+        max_eval=2 * iterations,
         history_size=options.lbfgs_history,
         line_search_fn="strong_wolfe",
         tolerance_grad=options.tolerance_grad,
         tolerance_change=options.tolerance_change,
     )
     state = optimizer.state[next(model.parameters())]
-    progress = Progress(options.lbfgs_iterations, f"{spec.name} lbfgs", options.log_every)
+    progress = Progress(iterations, f"{spec.name} lbfgs", options.log_every)
     evaluations = 0
 
     def closure() -> torch.Tensor:
@@ -150,7 +219,7 @@ def _train_lbfgs(model, spec, x, y, options: TrainOptions, result: TrainResult) 
     progress.close()
     result.lbfgs_iterations = state.get("n_iter", 0)
     result.lbfgs_evaluations = evaluations
-    budget_spent = result.lbfgs_iterations >= options.lbfgs_iterations or (
-        evaluations >= 2 * options.lbfgs_iterations
+    budget_spent = result.lbfgs_iterations >= iterations or (
+        evaluations >= 2 * iterations
     )
     result.stop_reason = "iteration budget" if budget_spent else "converged (tolerance)"

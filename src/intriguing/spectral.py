@@ -359,8 +359,9 @@ def conv_operator_norm(
     its exact adjoint (conv_adjoint) on weight.device from a seeded random start, until a
     true singular value is certified within tol relative (or max_iterations). The estimate
     approaches sigma_max from below; AlexNet's conv1 at 224 takes 165 iterations (20-60 s
-    on 2 CPU cores, mostly reorthogonalisation). It never exceeds the circular upper bound on circular_size_for_padded_layer(input_size,
-    2 * padding, stride), since the zero-padded layer is a compression of that circular one.
+    on 2 CPU cores, mostly reorthogonalisation). It never exceeds the circular upper bound on
+    circular_size_for_padded_layer(input_size, 2 * padding, stride), since the zero-padded
+    layer is a compression of that circular one.
     """
     _check_conv_weight(weight, groups)
     size, strides, pads = (

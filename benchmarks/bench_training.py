@@ -23,7 +23,7 @@ from intriguing import mnist
 from intriguing.evaluation import count_errors
 from intriguing.io import write_text
 from intriguing.models import ModelSpec
-from intriguing.params import check_params, resolve_profile
+from intriguing.params import check_params, model_options, resolve_profile
 from intriguing.runtime import configure_threads
 from intriguing.zoo import fit_model
 
@@ -42,7 +42,6 @@ def main() -> None:
     params["profile"] = args.profile
     check_params(params)
     settings = resolve_profile(params)
-    options = {k: v for k, v in settings["train"].items() if k != "models"}
     names = args.models or settings["train"]["models"]
     devices = args.devices or ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     configure_threads(args.threads)
@@ -61,7 +60,13 @@ def main() -> None:
             spec = ModelSpec.from_params(name, params["models"][name])
             started = time.perf_counter()
             model, provenance = fit_model(
-                spec, data, split, options, settings["data"]["train_limit"], 0, device
+                spec,
+                data,
+                split,
+                model_options(settings["train"], name),
+                settings["data"]["train_limit"],
+                0,
+                device,
             )
             if device.type == "cuda":
                 torch.cuda.synchronize()

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, copy_project, snakemake
-from intriguing.params import ParamsError, check_params, resolve_profile
+from intriguing.params import ParamsError, check_params, model_options, resolve_profile
 
 PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())
 
@@ -18,6 +18,16 @@ def test_profile_block_is_merged_into_sections():
     assert settings["data"]["train_limit"] == smoke["data"]["train_limit"]
     assert settings["train"]["adam_lr"] == PARAMS["train"]["adam_lr"]
     assert "profiles" not in settings
+
+
+def test_a_budget_can_differ_per_model():
+    train = {"models": ["a"], "adam_epochs": {"default": 10, "conv": 3}, "adam_lr": 0.1}
+    assert model_options(train, "conv") == {"adam_epochs": 3, "adam_lr": 0.1}
+    assert model_options(train, "n100") == {"adam_epochs": 10, "adam_lr": 0.1}
+    params = copy.deepcopy(PARAMS)
+    params["profiles"]["smoke"]["train"]["adam_epochs"] = {"default": 1, "resnet": 2}
+    with pytest.raises(ParamsError, match=r"profiles\.smoke\.train\.adam_epochs\.resnet"):
+        check_params(params)
 
 
 def test_a_key_set_twice_is_rejected():

@@ -56,6 +56,13 @@ def check_params(config: dict[str, Any]) -> None:
                 f"allowed (the registry under `models`): {sorted(registry)}"
             )
     for profile, block in config["profiles"].items():
+        for key, value in block.get("train", {}).items():
+            for name in value if isinstance(value, dict) else ():
+                if name != "default" and name not in registry:
+                    raise ParamsError(
+                        f"profiles.{profile}.train.{key}.{name}: unknown model; allowed: "
+                        f"'default' and the registry's models {sorted(registry)}"
+                    )
         for section in block:
             if section not in config:
                 raise ParamsError(
@@ -63,3 +70,12 @@ def check_params(config: dict[str, Any]) -> None:
                     f"allowed: {sorted(k for k in config if isinstance(config[k], dict))}"
                 )
     resolve_profile(config)
+
+
+def model_options(train_settings: dict[str, Any], model: str) -> dict[str, Any]:
+    """One model's training options: a budget given as {default: n, <model>: m} is resolved."""
+    return {
+        key: value.get(model, value["default"]) if isinstance(value, dict) else value
+        for key, value in train_settings.items()
+        if key != "models"
+    }

@@ -11,7 +11,7 @@ rule train:
         model=MODEL_FILE,
     params:
         spec=lambda wildcards: config["models"][wildcards.model],
-        options=TRAIN_OPTIONS,
+        options=train_options,
         train_limit=SETTINGS["data"]["train_limit"],
         seed=config["seed"],
         device=config["device"],

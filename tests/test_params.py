@@ -46,6 +46,15 @@ def test_unknown_model_in_train_models_names_key_and_allowed_values():
         check_params(params)
 
 
+def test_attacked_model_must_be_trained():
+    params = copy.deepcopy(PARAMS)
+    params["train"]["models"] = ["softmax1"]
+    with pytest.raises(
+        ParamsError, match=r"adversarial\.table2_models\[1\]: model 'softmax2' is not"
+    ):
+        check_params(params)
+
+
 def test_weight_decay_length_must_match_layers():
     params = copy.deepcopy(PARAMS)
     params["models"]["softmax1"]["weight_decay"] = [1e-4, 1e-4]
@@ -65,6 +74,10 @@ def test_weight_decay_length_must_match_layers():
         ),
         (lambda p: p.update(profile="huge"), "'huge' is not one of ['smoke', 'default', 'full']"),
         (lambda p: p["train"].update(models=["nope"]), "train.models[0]: unknown model 'nope'"),
+        (
+            lambda p: p["adversarial"].update(table4_models=["m9"]),
+            "adversarial.table4_models[0]: unknown model 'm9'",
+        ),
     ],
     ids=[
         "unknown key",
@@ -73,6 +86,7 @@ def test_weight_decay_length_must_match_layers():
         "unknown arch",
         "unknown profile",
         "unknown model",
+        "unknown attacked model",
     ],
 )
 def test_bad_params_stop_snakemake_before_any_job(tmp_path, mutate, expected):

@@ -49,12 +49,18 @@ def check_params(config: dict[str, Any]) -> None:
                 f"models.{name}.weight_decay: {got} values for {expected} weight layers "
                 f"(one λ per layer with connection weights)"
             )
-    for position, name in enumerate(config["train"]["models"]):
-        if name not in registry:
-            raise ParamsError(
-                f"train.models[{position}]: unknown model {name!r}; "
-                f"allowed (the registry under `models`): {sorted(registry)}"
-            )
+    for key in ("train.models", "adversarial.table2_models", "adversarial.table4_models"):
+        section, field = key.split(".")
+        for position, name in enumerate(config[section][field]):
+            if name not in registry:
+                raise ParamsError(
+                    f"{key}[{position}]: unknown model {name!r}; "
+                    f"allowed (the registry under `models`): {sorted(registry)}"
+                )
+            if section != "train" and name not in config["train"]["models"]:
+                raise ParamsError(
+                    f"{key}[{position}]: model {name!r} is not trained; add it to train.models"
+                )
     for profile, block in config["profiles"].items():
         for key, value in block.get("train", {}).items():
             for name in value if isinstance(value, dict) else ():

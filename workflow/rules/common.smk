@@ -7,6 +7,12 @@ SPLIT = "data/processed/split.npz"
 TRAIN_MODELS = config["train"]["models"]
 MODEL_FILE = "models/{model}.pt"
 TRAIN_METRICS = "reports/metrics/train/{model}.json"
+TABLE2_MODELS = config["adversarial"]["table2_models"]
+TABLE4_MODELS = config["adversarial"]["table4_models"]
+ADVERSARIAL_SET = "data/adversarial/{model}_{split}.pt"
+ADVERSARIAL_METRICS = "reports/metrics/adversarial/{model}_{split}.json"
+AMPLIFIED_SET = "data/adversarial/{model}_test_amplified.pt"
+AMPLIFIED_METRICS = "reports/metrics/adversarial/{model}_test_amplified.json"
 REPORT_MD = "reports/report.md"
 REPORT_HTML = "reports/report.html"
 BENCHMARKS = "reports/benchmarks"
@@ -14,6 +20,7 @@ BENCHMARKS = "reports/benchmarks"
 
 wildcard_constraints:
     model="|".join(config["models"]),
+    split="train|test",
 
 
 def train_options(wildcards):

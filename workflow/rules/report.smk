@@ -5,6 +5,10 @@ rule report:
     """Render reports/report.md and the self-contained reports/report.html."""
     input:
         metrics=ancient(expand(TRAIN_METRICS, model=TRAIN_MODELS)),
+        adversarial=ancient(
+            expand(ADVERSARIAL_METRICS, model=TABLE2_MODELS, split="train")
+            + expand(ADVERSARIAL_METRICS, model=TABLE4_MODELS, split="test")
+        ),
     output:
         markdown=REPORT_MD,
         html=REPORT_HTML,

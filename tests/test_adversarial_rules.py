@@ -1,0 +1,55 @@
+"""Rules `adversarial` and `amplify` on the smoke profile, in a temporary project copy."""
+
+import json
+
+import pytest
+import torch
+
+from conftest import snakemake
+from intriguing import mnist
+from intriguing.adversarial_sets import load_set
+from intriguing.attacks import distortion
+
+
+@pytest.mark.parametrize(("model", "split"), [("softmax1", "train"), ("m1", "test")])
+def test_adversarial_rule(smoke_project, mnist_source, model, split):
+    snakemake(
+        smoke_project, f"reports/metrics/adversarial/{model}_{split}.json", mnist=mnist_source
+    )
+    adversarial = load_set(smoke_project / f"data/adversarial/{model}_{split}.pt")
+    metrics = json.loads(
+        (smoke_project / f"reports/metrics/adversarial/{model}_{split}.json").read_text()
+    )
+    data = mnist.load_mnist(smoke_project / "data" / "raw")
+    images = data.train_images if split == "train" else data.test_images
+    x = mnist.to_tensor(images[adversarial["indices"].numpy()])
+    x_adv = adversarial["x_adv"]
+    assert len(x) == metrics["n"] == 40
+    assert x_adv.min() >= 0 and x_adv.max() <= 1
+    torch.testing.assert_close(distortion(x, x_adv), adversarial["distortion"])
+    assert (adversarial["target"] != adversarial["labels"]).all()
+    assert metrics["success_rate"] == adversarial["success"].float().mean().item()
+    assert metrics["success_rate"] >= 0.975
+    assert 0 < metrics["mean_distortion"] < 0.3
+    assert metrics["target_policy"] == "random"
+
+
+def test_same_originals_for_every_model_of_a_split(smoke_project, mnist_source):
+    targets = [f"data/adversarial/{m}_test.pt" for m in ("m1", "m2")]
+    snakemake(smoke_project, *targets, mnist=mnist_source)
+    first, second = (load_set(smoke_project / target) for target in targets)
+    assert torch.equal(first["indices"], second["indices"])
+    assert torch.equal(first["target"], second["target"])
+
+
+def test_amplify_rule(smoke_project, mnist_source):
+    snakemake(
+        smoke_project, "reports/metrics/adversarial/m1_test_amplified.json", mnist=mnist_source
+    )
+    amplified = load_set(smoke_project / "data/adversarial/m1_test_amplified.pt")
+    metrics = json.loads(
+        (smoke_project / "reports/metrics/adversarial/m1_test_amplified.json").read_text()
+    )
+    assert metrics["requested_stddev"] == 0.1 and metrics["clipped_to_unit_box"]
+    assert amplified["x_adv"].min() >= 0 and amplified["x_adv"].max() <= 1
+    assert 0.05 < metrics["mean_distortion"] <= 0.1 + 1e-6

@@ -1,0 +1,55 @@
+# DVC stage `adversarial`: minimal-distortion adversarial sets (Section 4.1) and Table 4's
+# amplified sets. Models and MNIST come from other DVC stages, hence ancient().
+
+
+rule adversarial:
+    """Box-constrained L-BFGS with a search over c, per example, on a split's sampled originals."""
+    input:
+        model=ancient(MODEL_FILE),
+        raw=ancient(RAW_FILES),
+    output:
+        set=ADVERSARIAL_SET,
+        metrics=ADVERSARIAL_METRICS,
+    params:
+        spec=lambda wildcards: config["models"][wildcards.model],
+        samples=lambda wildcards: SETTINGS["adversarial"][f"{wildcards.split}_samples"],
+        policy=config["adversarial"]["target_policy"],
+        seed=config["adversarial"]["seed"],
+        attack=config["adversarial"]["attack"],
+        device=config["device"],
+    threads: workflow.cores
+    resources:
+        mem_mb=4096,
+        runtime=120,
+    benchmark:
+        f"{BENCHMARKS}/adversarial/{{model}}_{{split}}.tsv"
+    script:
+        "../scripts/adversarial.py"
+
+
+rule amplify:
+    """Table 4's adversarials amplified to a distortion of `adversarial.amplify_stddev`."""
+    input:
+        set=ADVERSARIAL_SET.replace("{split}", "test"),
+        raw=ancient(RAW_FILES),
+    output:
+        set=AMPLIFIED_SET,
+        metrics=AMPLIFIED_METRICS,
+    params:
+        stddev=config["adversarial"]["amplify_stddev"],
+    threads: 1
+    resources:
+        mem_mb=2048,
+        runtime=10,
+    script:
+        "../scripts/amplify.py"
+
+
+rule all_adversarial:
+    input:
+        expand(ADVERSARIAL_SET, model=TABLE2_MODELS, split="train"),
+        expand(ADVERSARIAL_METRICS, model=TABLE2_MODELS, split="train"),
+        expand(ADVERSARIAL_SET, model=TABLE4_MODELS, split="test"),
+        expand(ADVERSARIAL_METRICS, model=TABLE4_MODELS, split="test"),
+        expand(AMPLIFIED_SET, model=TABLE4_MODELS),
+        expand(AMPLIFIED_METRICS, model=TABLE4_MODELS),

@@ -1,0 +1,20 @@
+"""Rule `adversarial`."""
+
+from intriguing.adversarial_sets import adversarial_task
+
+sm = snakemake  # noqa: F821
+adversarial_task(
+    name=sm.wildcards.model,
+    spec_params=sm.params.spec,
+    model_path=sm.input.model,
+    raw_files=list(sm.input.raw),
+    split=sm.wildcards.split,
+    samples=sm.params.samples,
+    policy=sm.params.policy,
+    seed=sm.params.seed,
+    options=dict(sm.params.attack),
+    device=sm.params.device,
+    threads=sm.threads,
+    output_set=sm.output.set,
+    output_metrics=sm.output.metrics,
+)

@@ -46,33 +46,48 @@ def test_default_dry_run_lists_every_rule(default_project):
     assert planned_jobs(default_project) >= rules
 
 
+def declared_outputs(stage: dict) -> list[str]:
+    return [
+        next(iter(out)) if isinstance(out, dict) else out
+        for key in ("outs", "metrics")
+        for out in stage.get(key, [])
+    ]
+
+
 def test_dvc_stage_outputs_match_snakemake_targets(default_project):
-    """Each stage's DVC outs are exactly what its target's own rules make, and the upstream
-    files those rules read are among its deps."""
+    """Each file a stage's Snakemake target makes is an output of that stage or of a stage it
+    depends on in dvc.yaml; each DVC output is made by its stage's target; the upstream files
+    a stage's own jobs read are among its deps."""
     stages = yaml.safe_load((default_project / "dvc.yaml").read_text())["stages"]
-    jobs = {}
+    outputs = {name: declared_outputs(stage) for name, stage in stages.items()}
+    direct = {
+        name: {
+            other
+            for other in stages
+            if other != name and any(covered(out, stage["deps"]) for out in outputs[other])
+        }
+        for name, stage in stages.items()
+    }
     for name, stage in stages.items():
         command = shlex.split(stage["cmd"])
         assert command[0] == "snakemake" and "--rerun-triggers" in command, name
-        jobs[name] = planned_io(default_project, command[1])
-    made = {name: set().union(*(outputs for _, outputs in io)) for name, io in jobs.items()}
-    for name, stage in stages.items():
-        upstream = set().union(
-            *(files for other, files in made.items() if other != name and files < made[name])
-        )
-        own_jobs = [(inputs, outputs) for inputs, outputs in jobs[name] if not outputs <= upstream]
-        own = set().union(*(outputs for _, outputs in own_jobs))
-        declared = [
-            next(iter(out)) if isinstance(out, dict) else out
-            for key in ("outs", "metrics")
-            for out in stage.get(key, [])
-        ]
-        for path in own:
-            assert covered(path, declared), f"stage {name}: {path} is not a DVC output"
-        for out in declared:
-            assert any(covered(path, [out]) for path in own), (
+        upstream, frontier = set(), set(direct[name])
+        while frontier:
+            upstream |= frontier
+            frontier = set().union(*(direct[other] for other in frontier)) - upstream
+        upstream_outputs = [out for other in upstream for out in outputs[other]]
+        jobs = planned_io(default_project, command[1])
+        made = set().union(*(job_outputs for _, job_outputs in jobs))
+        for path in made:
+            assert covered(path, outputs[name] + upstream_outputs), (
+                f"stage {name}: {path} is an output of neither it nor a stage it depends on"
+            )
+        for out in outputs[name]:
+            assert any(covered(path, [out]) for path in made), (
                 f"stage {name}: DVC output {out} is made by no rule of its target"
             )
-        for inputs, _ in own_jobs:
-            for path in inputs & upstream:
-                assert covered(path, stage["deps"]), f"stage {name}: {path} is not a dep"
+        for inputs, job_outputs in jobs:
+            if any(covered(path, outputs[name]) for path in job_outputs):
+                for path in inputs:
+                    if covered(path, upstream_outputs):
+                        assert covered(path, stage["deps"]), f"stage {name}: {path} not a dep"

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.slow
 def repo(tmp_path_factory, mnist_source) -> Path:
     project = copy_project(tmp_path_factory.mktemp("dvc") / "project")
     params = yaml.safe_load((project / "params.yaml").read_text())
-    params["train"]["models"] = ["softmax1"]  # DVC's mechanics, not the zoo, are under test
+    # DVC's mechanics, not the zoo, are under test: one model, attacked on training images.
+    params["train"]["models"] = ["softmax1"]
+    params["adversarial"].update(table2_models=["softmax1"], table4_models=[])
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     for command in (
         ["git", "init", "-q"],

@@ -18,6 +18,7 @@ SETTINGS = resolve_profile(config)
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/spectral.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -26,4 +27,5 @@ rule all:
     input:
         rules.all_data.input,
         rules.all_train.input,
+        rules.all_spectral.input,
         rules.all_report.input,

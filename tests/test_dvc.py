@@ -17,6 +17,7 @@ def repo(tmp_path_factory, mnist_source) -> Path:
     project = copy_project(tmp_path_factory.mktemp("dvc") / "project")
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["train"]["models"] = ["softmax1"]  # DVC's mechanics, not the zoo, are under test
+    params["spectral"]["mnist_models"] = ["softmax1"]  # must be among the trained models
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     for command in (
         ["git", "init", "-q"],

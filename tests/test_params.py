@@ -36,6 +36,35 @@ def test_unknown_model_in_train_models_names_key_and_allowed_values():
         check_params(params)
 
 
+def spectral_models(params, train, spectral):
+    params["train"]["models"], params["spectral"]["mnist_models"] = train, spectral
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (
+            lambda p: spectral_models(p, p["train"]["models"], ["conv", "lenet5"]),
+            r"spectral\.mnist_models\[1\]: unknown model 'lenet5'; allowed .*softmax1",
+        ),
+        (
+            lambda p: spectral_models(p, ["softmax1"], ["softmax1", "conv"]),
+            r"spectral\.mnist_models\[1\]: model 'conv' is not in train\.models",
+        ),
+        (
+            lambda p: p["models"].update(alexnet_original=p["models"]["softmax1"]),
+            r"models\.alexnet_original: the name is taken",
+        ),
+    ],
+    ids=["unknown spectral model", "spectral model not trained", "AlexNet name taken"],
+)
+def test_spectral_cross_key_checks(mutate, expected):
+    params = copy.deepcopy(PARAMS)
+    mutate(params)
+    with pytest.raises(ParamsError, match=expected):
+        check_params(params)
+
+
 def test_weight_decay_length_must_match_layers():
     params = copy.deepcopy(PARAMS)
     params["models"]["softmax1"]["weight_decay"] = [1e-4, 1e-4]
@@ -55,6 +84,14 @@ def test_weight_decay_length_must_match_layers():
         ),
         (lambda p: p.update(profile="huge"), "'huge' is not one of ['smoke', 'default', 'full']"),
         (lambda p: p["train"].update(models=["nope"]), "train.models[0]: unknown model 'nope'"),
+        (
+            lambda p: p["spectral"].update(mnist_models=["nope"]),
+            "spectral.mnist_models[0]: unknown model 'nope'",
+        ),
+        (
+            lambda p: p["profiles"]["smoke"]["spectral"].update(alexnet_input_size=32),
+            "['alexnet_input_size']",
+        ),
     ],
     ids=[
         "unknown key",
@@ -63,6 +100,8 @@ def test_weight_decay_length_must_match_layers():
         "unknown arch",
         "unknown profile",
         "unknown model",
+        "unknown spectral model",
+        "AlexNet input too small",
     ],
 )
 def test_bad_params_stop_snakemake_before_any_job(tmp_path, mutate, expected):

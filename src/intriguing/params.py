@@ -13,6 +13,7 @@ import copy
 from typing import Any
 
 from intriguing.models import ModelSpec
+from intriguing.spectral_analysis import ALEXNETS
 
 
 class ParamsError(ValueError):
@@ -38,6 +39,16 @@ def resolve_profile(config: dict[str, Any]) -> dict[str, Any]:
     return settings
 
 
+def _check_names(key: str, names: list[str], registry: dict[str, Any]) -> None:
+    """Reject a model the list at `key` names that the registry lacks, naming the choices."""
+    for position, name in enumerate(names):
+        if name not in registry:
+            raise ParamsError(
+                f"{key}[{position}]: unknown model {name!r}; "
+                f"allowed (the registry under `models`): {sorted(registry)}"
+            )
+
+
 def check_params(config: dict[str, Any]) -> None:
     """Cross-key checks run at start, after schema validation, before any job."""
     registry = config["models"]
@@ -49,11 +60,19 @@ def check_params(config: dict[str, Any]) -> None:
                 f"models.{name}.weight_decay: {got} values for {expected} weight layers "
                 f"(one λ per layer with connection weights)"
             )
-    for position, name in enumerate(config["train"]["models"]):
-        if name not in registry:
+    _check_names("train.models", config["train"]["models"], registry)
+    _check_names("spectral.mnist_models", config["spectral"]["mnist_models"], registry)
+    for position, name in enumerate(config["spectral"]["mnist_models"]):
+        if name not in config["train"]["models"]:
             raise ParamsError(
-                f"train.models[{position}]: unknown model {name!r}; "
-                f"allowed (the registry under `models`): {sorted(registry)}"
+                f"spectral.mnist_models[{position}]: model {name!r} is not in train.models; the "
+                "spectral stage reads the models the train stage makes, so add it there; "
+                f"allowed: {config['train']['models']}"
+            )
+    for name in ALEXNETS:
+        if name in registry:
+            raise ParamsError(
+                f"models.{name}: the name is taken by the spectral analysis's AlexNet; rename it"
             )
     for profile, block in config["profiles"].items():
         for section in block:

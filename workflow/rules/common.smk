@@ -1,5 +1,6 @@
 # Paths and helpers shared by the rules. Every output path of the workflow is defined here.
 from intriguing.mnist import FILES as MNIST_FILES
+from intriguing.spectral_analysis import ALEXNETS
 
 RAW_FILES = expand("data/raw/{name}", name=MNIST_FILES)
 SPLIT = "data/processed/split.npz"
@@ -8,10 +9,35 @@ TRAIN_MODELS = config["train"]["models"]
 TRAIN_OPTIONS = {k: v for k, v in SETTINGS["train"].items() if k != "models"}
 MODEL_FILE = "models/{model}.pt"
 TRAIN_METRICS = "reports/metrics/train/{model}.json"
+# Spectral analysis (Table 5): the two AlexNet forms, then the MNIST models of spectral.mnist_models.
+SPECTRAL_NETWORKS = [*ALEXNETS, *config["spectral"]["mnist_models"]]
+SPECTRAL_METRICS = "reports/metrics/spectral/{network}.json"
+SPECTRAL_FIGURE = "reports/figures/spectral/{network}.png"
+# What a spectral job reads from the `spectral` settings (shared and scale keys) besides its
+# inputs: the model list picks the jobs, the weights files are inputs (spectral_inputs).
+SPECTRAL_OPTIONS = {
+    key: value
+    for key, value in SETTINGS["spectral"].items()
+    if key in ("download_weights", "alexnet_input_size", "linear_svd_max_weights")
+}
+ALEXNET_WEIGHTS = {
+    "alexnet_torchvision": config["spectral"]["alexnet_weights"],
+    "alexnet_original": config["spectral"]["alexnet_original_weights"],
+}
 REPORT_MD = "reports/report.md"
 REPORT_HTML = "reports/report.html"
 BENCHMARKS = "reports/benchmarks"
 
 
+def spectral_inputs(wildcards):
+    """An MNIST network reads its checkpoint (made by the train stage, hence ancient); an
+    AlexNet its local weights file, when params.yaml names one."""
+    if wildcards.network in ALEXNETS:
+        weights = ALEXNET_WEIGHTS[wildcards.network]
+        return {"weights": weights} if weights else {}
+    return {"model": ancient(MODEL_FILE.format(model=wildcards.network))}
+
+
 wildcard_constraints:
     model="|".join(config["models"]),
+    network="|".join([*ALEXNETS, *config["models"]]),

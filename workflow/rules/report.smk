@@ -1,10 +1,13 @@
 # DVC stage `report`: the reproduction report, our numbers beside the paper's.
+# Its inputs are made by the `train` and `spectral` stages, hence ancient().
 
 
 rule report:
     """Render reports/report.md and the self-contained reports/report.html."""
     input:
         metrics=ancient(expand(TRAIN_METRICS, model=TRAIN_MODELS)),
+        spectral=ancient(expand(SPECTRAL_METRICS, network=SPECTRAL_NETWORKS)),
+        spectral_figures=ancient(expand(SPECTRAL_FIGURE, network=SPECTRAL_NETWORKS)),
     output:
         markdown=REPORT_MD,
         html=REPORT_HTML,

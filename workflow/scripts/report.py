@@ -3,4 +3,11 @@
 from intriguing.report import build_report
 
 sm = snakemake  # noqa: F821
-build_report(list(sm.input.metrics), sm.output.markdown, sm.output.html, sm.params.profile)
+build_report(
+    list(sm.input.metrics),
+    sm.output.markdown,
+    sm.output.html,
+    sm.params.profile,
+    spectral_files=list(sm.input.spectral),
+    spectral_figures=list(sm.input.spectral_figures),
+)

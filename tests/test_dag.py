@@ -42,7 +42,7 @@ def test_default_dry_run_lists_every_rule(default_project):
     listing = snakemake(default_project, "--list-rules").stdout.splitlines()
     rules = {line.split()[0] for line in listing if line.strip()}
     rules = {rule for rule in rules if not rule.startswith("all_")}
-    assert {"mnist", "split", "train", "evaluate", "report"} <= rules
+    assert {"mnist", "split", "train", "evaluate", "spectral", "report"} <= rules
     assert planned_jobs(default_project) >= rules
 
 

@@ -19,6 +19,7 @@ def repo(tmp_path_factory, mnist_source) -> Path:
     # DVC's mechanics, not the zoo, are under test: one model, attacked on training images.
     params["train"]["models"] = ["softmax1"]
     params["adversarial"].update(table2_models=["softmax1"], table4_models=[])
+    params["spectral"]["mnist_models"] = ["softmax1"]  # must be among the trained models
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     for command in (
         ["git", "init", "-q"],

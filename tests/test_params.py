@@ -55,6 +55,37 @@ def test_attacked_model_must_be_trained():
         check_params(params)
 
 
+def spectral_models(params, train, spectral):
+    params["train"]["models"], params["spectral"]["mnist_models"] = train, spectral
+    for key in ("table2_models", "table4_models"):
+        params["adversarial"][key] = [m for m in params["adversarial"][key] if m in train]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (
+            lambda p: spectral_models(p, p["train"]["models"], ["conv", "lenet5"]),
+            r"spectral\.mnist_models\[1\]: unknown model 'lenet5'; allowed .*softmax1",
+        ),
+        (
+            lambda p: spectral_models(p, ["softmax1"], ["softmax1", "conv"]),
+            r"spectral\.mnist_models\[1\]: model 'conv' is not in train\.models",
+        ),
+        (
+            lambda p: p["models"].update(alexnet_original=p["models"]["softmax1"]),
+            r"models\.alexnet_original: the name is taken",
+        ),
+    ],
+    ids=["unknown spectral model", "spectral model not trained", "AlexNet name taken"],
+)
+def test_spectral_cross_key_checks(mutate, expected):
+    params = copy.deepcopy(PARAMS)
+    mutate(params)
+    with pytest.raises(ParamsError, match=expected):
+        check_params(params)
+
+
 def test_weight_decay_length_must_match_layers():
     params = copy.deepcopy(PARAMS)
     params["models"]["softmax1"]["weight_decay"] = [1e-4, 1e-4]
@@ -77,6 +108,12 @@ def test_weight_decay_length_must_match_layers():
         (
             lambda p: p["adversarial"].update(table4_models=["m9"]),
             "adversarial.table4_models[0]: unknown model 'm9'",
+            lambda p: p["spectral"].update(mnist_models=["nope"]),
+            "spectral.mnist_models[0]: unknown model 'nope'",
+        ),
+        (
+            lambda p: p["profiles"]["smoke"]["spectral"].update(alexnet_input_size=32),
+            "['alexnet_input_size']",
         ),
     ],
     ids=[
@@ -87,6 +124,8 @@ def test_weight_decay_length_must_match_layers():
         "unknown profile",
         "unknown model",
         "unknown attacked model",
+        "unknown spectral model",
+        "AlexNet input too small",
     ],
 )
 def test_bad_params_stop_snakemake_before_any_job(tmp_path, mutate, expected):

@@ -65,6 +65,7 @@ def test_report_rule(smoke_project, mnist_source):
     metrics = json.loads((smoke_project / "reports/metrics/train/softmax1.json").read_text())
     assert "| softmax1 | Softmax with λ = 1e-4 |" in text
     assert f"{metrics['test_error'] * 100:.2f}%" in text and "| 7.40% |" in text
+    assert "## Table 5 — frame bounds" in text and "Not comparable: random weights" in text
     html = (smoke_project / "reports/report.html").read_text()
     assert html.count("<table>") >= 2 and "softmax1" in html
     assert 'src="' not in html.replace('src="data:', "")  # self-contained

@@ -18,6 +18,7 @@ from intriguing.spectral import (
     conv_operator_norm,
     conv_operator_singular_values,
     linear_frame_bounds,
+    linear_operator_norm,
     network_frame_bounds,
     original_alexnet,
 )
@@ -225,6 +226,14 @@ def test_linear_frame_bounds_match_numpy(shape):
     lower, upper = linear_frame_bounds(weight)
     assert upper == pytest.approx(expected[0], rel=1e-5)
     assert lower == pytest.approx(expected[-1], rel=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(300, 120), (120, 300)])
+def test_linear_operator_norm_matches_svd(shape):
+    weight = torch.randn(*shape, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    exact = torch.linalg.svdvals(weight)[0].item()
+    estimate = linear_operator_norm(weight)
+    assert estimate == pytest.approx(exact, rel=1e-6) and estimate <= exact * (1 + 1e-12)
 
 
 def test_network_frame_bounds_on_small_sequential():

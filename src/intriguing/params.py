@@ -13,6 +13,7 @@ import copy
 from typing import Any
 
 from intriguing.models import ModelSpec
+from intriguing.spectral_analysis import ALEXNETS
 
 
 class ParamsError(ValueError):
@@ -38,6 +39,16 @@ def resolve_profile(config: dict[str, Any]) -> dict[str, Any]:
     return settings
 
 
+def _check_names(key: str, names: list[str], registry: dict[str, Any]) -> None:
+    """Reject a model the list at `key` names that the registry lacks, naming the choices."""
+    for position, name in enumerate(names):
+        if name not in registry:
+            raise ParamsError(
+                f"{key}[{position}]: unknown model {name!r}; "
+                f"allowed (the registry under `models`): {sorted(registry)}"
+            )
+
+
 def check_params(config: dict[str, Any]) -> None:
     """Cross-key checks run at start, after schema validation, before any job."""
     registry = config["models"]
@@ -51,16 +62,25 @@ def check_params(config: dict[str, Any]) -> None:
             )
     for key in ("train.models", "adversarial.table2_models", "adversarial.table4_models"):
         section, field = key.split(".")
+        _check_names(key, config[section][field], registry)
         for position, name in enumerate(config[section][field]):
-            if name not in registry:
-                raise ParamsError(
-                    f"{key}[{position}]: unknown model {name!r}; "
-                    f"allowed (the registry under `models`): {sorted(registry)}"
-                )
             if section != "train" and name not in config["train"]["models"]:
                 raise ParamsError(
                     f"{key}[{position}]: model {name!r} is not trained; add it to train.models"
                 )
+    _check_names("spectral.mnist_models", config["spectral"]["mnist_models"], registry)
+    for position, name in enumerate(config["spectral"]["mnist_models"]):
+        if name not in config["train"]["models"]:
+            raise ParamsError(
+                f"spectral.mnist_models[{position}]: model {name!r} is not in train.models; the "
+                "spectral stage reads the models the train stage makes, so add it there; "
+                f"allowed: {config['train']['models']}"
+            )
+    for name in ALEXNETS:
+        if name in registry:
+            raise ParamsError(
+                f"models.{name}: the name is taken by the spectral analysis's AlexNet; rename it"
+            )
     for profile, block in config["profiles"].items():
         for key, value in block.get("train", {}).items():
             for name in value if isinstance(value, dict) else ():

@@ -3,13 +3,21 @@
 Verdicts are derived from the numbers: a rate is "consistent" with the paper when the paper's
 value lies inside our 95% Wilson interval. A claim is *reproduced* when every rate is
 consistent, *partly reproduced* when at least half are, and *not reproduced* otherwise.
+
+Table 5 (frame bounds) has no confidence intervals: an AlexNet's upper bound agrees with the
+paper's when it lies within a factor of TABLE5_FACTOR of it, with the same reproduced / partly /
+not rule over the eight layers. Lower bounds are shown, not judged. An AlexNet with random
+weights (or a smoke-profile shortcut, see intriguing.spectral_analysis) gets no such verdict:
+its verdict reads "Not comparable: random weights".
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import math
 import mimetypes
+import os
 import platform
 import re
 import subprocess
@@ -23,8 +31,10 @@ import torch
 import yaml
 
 from intriguing.io import read_json, write_text
+from intriguing.spectral_analysis import ALEXNETS, weights_label
 
 OUTSIDE_CI_MARK = "✱"
+TABLE5_FACTOR = 2.0
 
 
 def paper_reference() -> dict[str, Any]:
@@ -64,18 +74,20 @@ def percent(value: float) -> str:
     return f"{value * 100:.2f}%"
 
 
+def status_word(agree: int, total: int) -> str:
+    """The verdict's first words from how many comparisons agree."""
+    if agree == total:
+        return "Reproduced"
+    return "Partly reproduced" if 2 * agree >= total else "Not reproduced"
+
+
 def verdict(comparisons: list[RateComparison]) -> str:
     """One sentence, derived from the numbers, on whether a table's rates match the paper."""
     if not comparisons:
         return "Not run: no results for this claim yet."
     agree = sum(c.consistent for c in comparisons)
     worst = max(comparisons, key=lambda c: abs(c.difference))
-    if agree == len(comparisons):
-        status = "Reproduced"
-    elif 2 * agree >= len(comparisons):
-        status = "Partly reproduced"
-    else:
-        status = "Not reproduced"
+    status = status_word(agree, len(comparisons))
     return (
         f"**{status}**: {agree} of {len(comparisons)} rates agree with the paper within our 95% "
         f"CI; the largest difference is {worst.difference * 100:+.2f} pp ({worst.label})."
@@ -161,6 +173,141 @@ def training_details_section(metrics: dict[str, dict[str, Any]]) -> str:
             ]
         )
     return "\n\n".join(["## Training details", markdown_table(header, rows)])
+
+
+def bound(value: float | None) -> str:
+    """A frame bound in 3 significant digits; '—' where it was not computed."""
+    return "—" if value is None else f"{value:.3g}"
+
+
+def bound_cells(row: dict[str, Any], paper: dict[str, Any] | None = None) -> list[str]:
+    """Lower, upper, and the upper as a multiple of the paper's (when given)."""
+    ratio = f"{row['upper'] / paper['upper']:.3g}×" if paper else ""
+    return [bound(row["lower"]), bound(row["upper"]), ratio]
+
+
+def table5_verdict(result: dict[str, Any], reference: list[dict[str, Any]]) -> str:
+    """One sentence on one AlexNet: not comparable (and why), or how its upper bounds agree."""
+    caveats = result["table5_caveats"]
+    if caveats:
+        return (
+            f"**Not comparable: {'; '.join(caveats)}.** These numbers describe "
+            f"{'an untrained network' if result['weights'] == 'random' else 'a shortened run'} "
+            "and are no reproduction of Table 5."
+        )
+    ratios = [
+        (ours["layer"], ours["upper"] / paper["upper"])
+        for ours, paper in zip(result["rows"], reference, strict=False)
+    ]
+    agree = sum(1 / TABLE5_FACTOR <= ratio <= TABLE5_FACTOR for _, ratio in ratios)
+    layer, worst = max(ratios, key=lambda item: abs(math.log(item[1])))
+    variant = (
+        ""
+        if result["network"] == "alexnet_original"
+        else " This is another variant of AlexNet than the paper's, so agreement is indicative."
+    )
+    return (
+        f"**{status_word(agree, len(ratios))}**: {agree} of {len(ratios)} upper bounds lie "
+        f"within a factor of {TABLE5_FACTOR:g} of the paper's; the furthest is {layer} at "
+        f"{worst:.3g}× the paper's.{variant}"
+    )
+
+
+def figure_link(network: str, figures: dict[str, str], base_dir: Path) -> str:
+    return f"![{network}: frame bounds per layer]({os.path.relpath(figures[network], base_dir)})"
+
+
+def table5_section(
+    results: dict[str, dict[str, Any]],
+    figures: dict[str, str],
+    reference: list[dict[str, Any]],
+    base_dir: Path,
+) -> str:
+    """The paper's Table 5 beside the bounds of our AlexNets, with the weights' source."""
+    intro = (
+        "Lower and upper frame bounds (smallest and largest singular values) of every "
+        "convolutional and fully connected layer of AlexNet (Section 4.3). Convolutions: the "
+        "exact singular values of the *circular* convolution on the layer's zero-padded input "
+        "grid (rounded up to a multiple of the stride), per frequency as in the paper's formula "
+        "with the aliasing correction; the upper bound also bounds the real zero-padded layer, "
+        "the lower bound is the circular one. Fully connected layers: SVD. A layer with more "
+        "inputs than outputs reports the smallest of its min(inputs, outputs) singular values, "
+        "as Table 5 does. `alexnet_original` is the two-GPU network the paper analysed (227×227 "
+        "input, no public weights); `alexnet_torchvision` is torchvision's one-GPU variant "
+        "(224×224, other channel counts). Verdict, for trained weights only: an upper bound "
+        f"agrees when within a factor of {TABLE5_FACTOR:g} of the paper's; lower bounds are "
+        "shown, not judged."
+    )
+    parts = ["## Table 5 — frame bounds", intro]
+    alexnets = [network for network in ALEXNETS if network in results]
+    if not alexnets:
+        return "\n\n".join([*parts, "Not run: no spectral results for the AlexNets yet."])
+    for network in alexnets:
+        result = results[network]
+        fallback = f" ({result['weights_fallback']})" if result["weights_fallback"] else ""
+        parts.append(
+            f"- `{network}` — weights: {result['weights_detail']}{fallback}. "
+            + table5_verdict(result, reference)
+        )
+    rows = []
+    for index, paper in enumerate(reference):
+        rows.append([paper["layer"], "paper", paper["size"], *bound_cells(paper)])
+        for network in alexnets:
+            if index < len(results[network]["rows"]):
+                ours = results[network]["rows"][index]
+                label = f"`{network}` ({weights_label(results[network])})"
+                rows.append([ours["layer"], label, ours["size"], *bound_cells(ours, paper)])
+    paper_product = {"lower": None, "upper": math.prod(paper["upper"] for paper in reference)}
+    rows.append(["product of uppers", "paper", "", *bound_cells(paper_product)])
+    for network in alexnets:
+        ours = {"lower": None, "upper": results[network]["lipschitz_upper_bound"]}
+        label = f"`{network}` ({weights_label(results[network])})"
+        rows.append(["product of uppers", label, "", *bound_cells(ours, paper_product)])
+    parts.append(
+        markdown_table(["layer", "source", "size", "lower", "upper", "upper ÷ paper's"], rows)
+    )
+    parts.append(
+        "Size: input channels × kernel × kernel × output channels (convolutions), inputs × "
+        "outputs (fully connected), as in the paper. — : not computed (upper bound only)."
+    )
+    parts += [figure_link(network, figures, base_dir) for network in alexnets if network in figures]
+    return "\n\n".join(parts)
+
+
+def mnist_bounds_section(
+    results: dict[str, dict[str, Any]], figures: dict[str, str], base_dir: Path
+) -> str:
+    """Frame bounds of our trained MNIST models: per layer, and the product of the uppers."""
+    networks = [network for network in results if network not in ALEXNETS]
+    parts = [
+        "## Frame bounds of our MNIST models",
+        "The same analysis on the models of the zoo (the paper reports none for MNIST). The "
+        "product of the upper bounds bounds each network's Lipschitz constant (its sigmoid and "
+        "ReLU units and non-overlapping max-pooling are 1-Lipschitz).",
+    ]
+    if not networks:
+        return "\n\n".join([*parts, "Not run: no spectral results for the MNIST models."])
+    summary = [
+        [
+            network,
+            results[network]["description"],
+            results[network]["weights_detail"],
+            bound(results[network]["lipschitz_upper_bound"]),
+            f"{results[network]['seconds']:.2g} s",
+        ]
+        for network in networks
+    ]
+    parts.append(
+        markdown_table(["model", "network", "weights", "product of uppers", "time"], summary)
+    )
+    layers = [
+        [network, row["layer"], row["kind"], row["size"], bound(row["lower"]), bound(row["upper"])]
+        for network in networks
+        for row in results[network]["rows"]
+    ]
+    parts.append(markdown_table(["model", "layer", "kind", "size", "lower", "upper"], layers))
+    parts += [figure_link(network, figures, base_dir) for network in networks if network in figures]
+    return "\n\n".join(parts)
 
 
 def provenance_section(provenance: dict[str, Any]) -> str:
@@ -251,11 +398,17 @@ def build_report(
     markdown_path: str,
     html_path: str,
     profile: str,
+    spectral_files: list[str] = (),
+    spectral_figures: list[str] = (),
 ) -> None:
-    """Render the reproduction report from the metrics files."""
+    """Render the reproduction report from the metrics files (and the spectral results and
+    their figures, named after their network)."""
     reference = paper_reference()
     metrics = {Path(path).stem: read_json(path) for path in metric_files}
     adversarial = {Path(path).stem: read_json(path) for path in adversarial_files}
+    spectral = {Path(path).stem: read_json(path) for path in spectral_files}
+    figures = {Path(path).stem: path for path in spectral_figures}
+    base_dir = Path(markdown_path).parent
     sections = [
         "# Intriguing properties of neural networks — reproduction report",
         f"Reproducing {reference['citation']} Profile: `{profile}`.",
@@ -276,6 +429,8 @@ def build_report(
         ),
         adversarial_section(adversarial, reference),
         training_details_section(metrics),
+        table5_section(spectral, figures, reference["table5"], base_dir),
+        mnist_bounds_section(spectral, figures, base_dir),
         provenance_section(provenance(profile)),
     ]
     text = "\n\n".join(sections) + "\n"

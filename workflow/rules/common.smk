@@ -1,6 +1,7 @@
 # Paths and helpers shared by the rules. Every output path of the workflow is defined here.
 from intriguing.mnist import FILES as MNIST_FILES
 from intriguing.params import model_options
+from intriguing.spectral_analysis import ALEXNETS
 
 RAW_FILES = expand("data/raw/{name}", name=MNIST_FILES)
 SPLIT = "data/processed/split.npz"
@@ -13,14 +14,39 @@ ADVERSARIAL_SET = "data/adversarial/{model}_{split}.pt"
 ADVERSARIAL_METRICS = "reports/metrics/adversarial/{model}_{split}.json"
 AMPLIFIED_SET = "data/adversarial/{model}_test_amplified.pt"
 AMPLIFIED_METRICS = "reports/metrics/adversarial/{model}_test_amplified.json"
+# Spectral analysis (Table 5): the two AlexNet forms, then the MNIST models of spectral.mnist_models.
+SPECTRAL_NETWORKS = [*ALEXNETS, *config["spectral"]["mnist_models"]]
+SPECTRAL_METRICS = "reports/metrics/spectral/{network}.json"
+SPECTRAL_FIGURE = "reports/figures/spectral/{network}.png"
+# What a spectral job reads from the `spectral` settings (shared and scale keys) besides its
+# inputs: the model list picks the jobs, the weights files are inputs (spectral_inputs).
+SPECTRAL_OPTIONS = {
+    key: value
+    for key, value in SETTINGS["spectral"].items()
+    if key in ("download_weights", "alexnet_input_size", "linear_svd_max_weights")
+}
+ALEXNET_WEIGHTS = {
+    "alexnet_torchvision": config["spectral"]["alexnet_weights"],
+    "alexnet_original": config["spectral"]["alexnet_original_weights"],
+}
 REPORT_MD = "reports/report.md"
 REPORT_HTML = "reports/report.html"
 BENCHMARKS = "reports/benchmarks"
 
 
+def spectral_inputs(wildcards):
+    """An MNIST network reads its checkpoint (made by the train stage, hence ancient); an
+    AlexNet its local weights file, when params.yaml names one."""
+    if wildcards.network in ALEXNETS:
+        weights = ALEXNET_WEIGHTS[wildcards.network]
+        return {"weights": weights} if weights else {}
+    return {"model": ancient(MODEL_FILE.format(model=wildcards.network))}
+
+
 wildcard_constraints:
     model="|".join(config["models"]),
     split="train|test",
+    network="|".join([*ALEXNETS, *config["models"]]),
 
 
 def train_options(wildcards):

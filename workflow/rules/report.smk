@@ -1,4 +1,5 @@
 # DVC stage `report`: the reproduction report, our numbers beside the paper's.
+# Its inputs are made by the `train` and `spectral` stages, hence ancient().
 
 
 rule report:
@@ -9,6 +10,8 @@ rule report:
             expand(ADVERSARIAL_METRICS, model=TABLE2_MODELS, split="train")
             + expand(ADVERSARIAL_METRICS, model=TABLE4_MODELS, split="test")
         ),
+        spectral=ancient(expand(SPECTRAL_METRICS, network=SPECTRAL_NETWORKS)),
+        spectral_figures=ancient(expand(SPECTRAL_FIGURE, network=SPECTRAL_NETWORKS)),
     output:
         markdown=REPORT_MD,
         html=REPORT_HTML,

@@ -9,4 +9,6 @@ build_report(
     sm.output.markdown,
     sm.output.html,
     sm.params.profile,
+    spectral_files=list(sm.input.spectral),
+    spectral_figures=list(sm.input.spectral_figures),
 )

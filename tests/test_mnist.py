@@ -90,3 +90,10 @@ def test_train_set_indices():
     assert mnist.train_set_indices("p2", split, 2).tolist() == [1, 3]
     with pytest.raises(ValueError, match="unknown training set 'p3'"):
         mnist.train_set_indices("p3", split)
+
+
+def test_atomic_outputs_get_the_usual_permissions(tmp_path):
+    from intriguing.io import write_text
+
+    write_text(tmp_path / "report.md", "x")
+    assert (tmp_path / "report.md").stat().st_mode & 0o644 == 0o644

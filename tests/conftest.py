@@ -88,7 +88,8 @@ def snakemake(project: Path, *args: str, mnist: Path | None = None, check: bool 
     return run(["snakemake", "--cores", "2", *args], project, mnist, check)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def smoke_project(tmp_path_factory, mnist_source) -> Path:
-    """A project copy on the smoke profile, shared by the rule tests of one module."""
+    """A project copy on the smoke profile, shared by the rule tests (each asks Snakemake for
+    its own target, so a test run alone still builds what it needs)."""
     return copy_project(tmp_path_factory.mktemp("project"))

@@ -2,13 +2,13 @@
 
 import json
 import math
+import shutil
 import socket
 
 import pytest
 import torch
-import yaml
 
-from conftest import copy_project, snakemake
+from conftest import snakemake
 from intriguing import spectral_analysis
 from intriguing.report import build_report, paper_reference, table5_verdict
 from intriguing.spectral_analysis import ALEXNETS, build_alexnet, load_alexnet, spectral_task
@@ -17,14 +17,10 @@ NETWORKS = {"alexnet_torchvision": 8, "alexnet_original": 8, "conv": 3}  # name:
 
 
 @pytest.fixture(scope="module")
-def spectral_project(tmp_path_factory, mnist_source):
-    """`all_spectral` on the smoke profile with one MNIST model (conv: conv and linear layers)."""
-    project = copy_project(tmp_path_factory.mktemp("spectral"))
-    params = yaml.safe_load((project / "params.yaml").read_text())
-    params["train"]["models"] = params["spectral"]["mnist_models"] = ["conv"]
-    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    snakemake(project, "all_spectral", mnist=mnist_source)
-    return project
+def spectral_project(smoke_project, mnist_source):
+    """`all_spectral` on the smoke profile (both AlexNets and the smoke MNIST models)."""
+    snakemake(smoke_project, "all_spectral", mnist=mnist_source)
+    return smoke_project
 
 
 def same_parameters(a: torch.nn.Module, b: torch.nn.Module) -> bool:
@@ -58,20 +54,19 @@ def test_spectral_rule_writes_bounds_and_figure(spectral_project, network):
         assert all(row["lower"] is not None for row in rows)
 
 
-def test_report_sets_table5_beside_ours_and_says_not_comparable(spectral_project):
+def test_report_sets_table5_beside_ours_and_says_not_comparable(spectral_project, tmp_path):
     metrics = spectral_project / "reports/metrics/spectral"
-    figures = spectral_project / "reports/figures/spectral"
-    markdown, html = (
-        spectral_project / "reports/report.md",
-        spectral_project / "reports/report.html",
-    )
+    figures = tmp_path / "figures" / "spectral"
+    shutil.copytree(spectral_project / "reports/figures/spectral", figures)
+    markdown, html = tmp_path / "report.md", tmp_path / "report.html"
     build_report(
+        [],
         [],
         str(markdown),
         str(html),
         "smoke",
-        [str(metrics / f"{network}.json") for network in NETWORKS],
-        [str(figures / f"{network}.png") for network in NETWORKS],
+        spectral_files=[str(metrics / f"{network}.json") for network in NETWORKS],
+        spectral_figures=[str(figures / f"{network}.png") for network in NETWORKS],
     )
     text = markdown.read_text()
     assert "## Table 5 — frame bounds" in text

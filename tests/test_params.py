@@ -4,6 +4,8 @@ import copy
 
 import pytest
 import yaml
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
 
 from conftest import ROOT, copy_project, snakemake
 from intriguing.params import ParamsError, check_params, model_options, resolve_profile
@@ -133,6 +135,24 @@ def test_weight_decay_length_must_match_layers():
         "unknown spectral model",
         "AlexNet input too small",
     ],
+)
+def test_bad_params_are_rejected_naming_the_key(mutate, expected):
+    """What the Snakefile runs at start: the JSON schema, then the cross-key checks."""
+    params = copy.deepcopy(PARAMS)
+    mutate(params)
+    with pytest.raises((WorkflowError, ParamsError)) as error:
+        validate(params, str(ROOT / "workflow" / "schemas" / "params.schema.yaml"))
+        check_params(params)
+    assert expected in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda p: p.update(learning_rate=0.1), "'learning_rate' was unexpected"),
+        (lambda p: p["train"].update(models=["nope"]), "train.models[0]: unknown model 'nope'"),
+    ],
+    ids=["schema", "cross-key check"],
 )
 def test_bad_params_stop_snakemake_before_any_job(tmp_path, mutate, expected):
     project = copy_project(tmp_path)

@@ -19,6 +19,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/adversarial.smk"
+include: "workflow/rules/transfer.smk"
 include: "workflow/rules/spectral.smk"
 include: "workflow/rules/report.smk"
 
@@ -29,5 +30,6 @@ rule all:
         rules.all_data.input,
         rules.all_train.input,
         rules.all_adversarial.input,
+        rules.all_transfer.input,
         rules.all_spectral.input,
         rules.all_report.input,

@@ -49,7 +49,7 @@ def test_default_dry_run_lists_every_rule(default_project):
 def declared_outputs(stage: dict) -> list[str]:
     return [
         next(iter(out)) if isinstance(out, dict) else out
-        for key in ("outs", "metrics")
+        for key in ("outs", "metrics", "plots")
         for out in stage.get(key, [])
     ]
 

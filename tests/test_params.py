@@ -121,6 +121,11 @@ def test_weight_decay_length_must_match_layers():
             lambda p: p["profiles"]["smoke"]["spectral"].update(alexnet_input_size=32),
             "['alexnet_input_size']",
         ),
+        (lambda p: p["transfer"].update(table2_noise=[0.1, -0.3]), "['table2_noise'][1]"),
+        (
+            lambda p: p["transfer"].update(figure7_models=["m1"]),
+            "transfer.figure7_models[0]: model 'm1' is not in adversarial.table2_models",
+        ),
     ],
     ids=[
         "unknown key",
@@ -134,6 +139,8 @@ def test_weight_decay_length_must_match_layers():
         "unknown attacked model",
         "unknown spectral model",
         "AlexNet input too small",
+        "negative noise level",
+        "Figure 7 model without a training-set adversarial set",
     ],
 )
 def test_bad_params_are_rejected_naming_the_key(mutate, expected):

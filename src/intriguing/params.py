@@ -49,6 +49,11 @@ def _check_names(key: str, names: list[str], registry: dict[str, Any]) -> None:
             )
 
 
+def _lookup(config: dict[str, Any], key: str) -> Any:
+    section, field = key.split(".")
+    return config[section][field]
+
+
 def check_params(config: dict[str, Any]) -> None:
     """Cross-key checks run at start, after schema validation, before any job."""
     registry = config["models"]
@@ -60,22 +65,31 @@ def check_params(config: dict[str, Any]) -> None:
                 f"models.{name}.weight_decay: {got} values for {expected} weight layers "
                 f"(one λ per layer with connection weights)"
             )
-    for key in ("train.models", "adversarial.table2_models", "adversarial.table4_models"):
-        section, field = key.split(".")
-        _check_names(key, config[section][field], registry)
-        for position, name in enumerate(config[section][field]):
-            if section != "train" and name not in config["train"]["models"]:
+    for key in (
+        "train.models",
+        "adversarial.table2_models",
+        "adversarial.table4_models",
+        "transfer.figure7_models",
+        "spectral.mnist_models",
+    ):
+        _check_names(key, _lookup(config, key), registry)
+    trained = ("train.models", "the pipeline attacks and analyses only the models it trains")
+    for key, (within, why) in {
+        "adversarial.table2_models": trained,
+        "adversarial.table4_models": trained,
+        "spectral.mnist_models": trained,
+        "transfer.figure7_models": (
+            "adversarial.table2_models",
+            "Figure 7 shows training-set adversarial sets",
+        ),
+    }.items():
+        allowed = _lookup(config, within)
+        for position, name in enumerate(_lookup(config, key)):
+            if name not in allowed:
                 raise ParamsError(
-                    f"{key}[{position}]: model {name!r} is not trained; add it to train.models"
+                    f"{key}[{position}]: model {name!r} is not in {within} ({why}); add it "
+                    f"there or pick one of {allowed}"
                 )
-    _check_names("spectral.mnist_models", config["spectral"]["mnist_models"], registry)
-    for position, name in enumerate(config["spectral"]["mnist_models"]):
-        if name not in config["train"]["models"]:
-            raise ParamsError(
-                f"spectral.mnist_models[{position}]: model {name!r} is not in train.models; the "
-                "spectral stage reads the models the train stage makes, so add it there; "
-                f"allowed: {config['train']['models']}"
-            )
     for name in ALEXNETS:
         if name in registry:
             raise ParamsError(

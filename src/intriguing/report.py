@@ -213,8 +213,13 @@ def table5_verdict(result: dict[str, Any], reference: list[dict[str, Any]]) -> s
     )
 
 
+def image(alt: str, path: str | Path, base_dir: Path) -> str:
+    """A Markdown image, its path relative to the report's directory (render_html inlines it)."""
+    return f"![{alt}]({Path(os.path.relpath(path, base_dir)).as_posix()})"
+
+
 def figure_link(network: str, figures: dict[str, str], base_dir: Path) -> str:
-    return f"![{network}: frame bounds per layer]({os.path.relpath(figures[network], base_dir)})"
+    return image(f"{network}: frame bounds per layer", figures[network], base_dir)
 
 
 def table5_section(
@@ -400,10 +405,16 @@ def build_report(
     profile: str,
     spectral_files: list[str] = (),
     spectral_figures: list[str] = (),
+    transfer_files: list[str] = (),
+    transfer_figures: list[str] = (),
 ) -> None:
-    """Render the reproduction report from the metrics files (and the spectral results and
-    their figures, named after their network)."""
+    """Render the reproduction report from the metrics files (and the spectral and transfer
+    results and their figures, each named after its network or table)."""
+    from intriguing.report_transfer import figure7_section, transfer_section
+
     reference = paper_reference()
+    transfer = {Path(path).stem: read_json(path) for path in transfer_files}
+    transfer_figure = {Path(path).stem: path for path in transfer_figures}.get
     metrics = {Path(path).stem: read_json(path) for path in metric_files}
     adversarial = {Path(path).stem: read_json(path) for path in adversarial_files}
     spectral = {Path(path).stem: read_json(path) for path in spectral_files}
@@ -412,6 +423,12 @@ def build_report(
     sections = [
         "# Intriguing properties of neural networks — reproduction report",
         f"Reproducing {reference['citation']} Profile: `{profile}`.",
+        figure7_section(
+            transfer.get("figure7"),
+            reference["figure7"]["gaussian_noise_stddev_1_accuracy"],
+            transfer_figure("figure7"),
+            base_dir,
+        ),
         error_table_section(
             "Table 1 — models and their errors on clean data",
             "Train error is measured on the images each model was trained on, test error on the "
@@ -420,6 +437,14 @@ def build_report(
             reference["table1"],
             [("train_error", "train error"), ("test_error", "test error")],
         ),
+        adversarial_section(adversarial, reference),
+        transfer_section(
+            "Table 2 — cross-model generalisation of adversarial examples",
+            transfer.get("table2"),
+            reference["table2"],
+            transfer_figure("table2"),
+            base_dir,
+        ),
         error_table_section(
             "Table 3 — models trained on the disjoint halves P1 and P2",
             "Errors on clean P1, P2 and test images.",
@@ -427,7 +452,13 @@ def build_report(
             reference["table3"],
             [("p1_error", "P1 error"), ("p2_error", "P2 error"), ("test_error", "test error")],
         ),
-        adversarial_section(adversarial, reference),
+        transfer_section(
+            "Table 4 — cross-training-set generalisation of adversarial examples",
+            transfer.get("table4"),
+            reference["table4"],
+            transfer_figure("table4"),
+            base_dir,
+        ),
         training_details_section(metrics),
         table5_section(spectral, figures, reference["table5"], base_dir),
         mnist_bounds_section(spectral, figures, base_dir),

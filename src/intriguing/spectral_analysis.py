@@ -51,6 +51,7 @@ from torch import nn
 
 from intriguing import io
 from intriguing.models import INPUT_SHAPE, ModelSpec, load_checkpoint
+from intriguing.plotting import pyplot, save_figure
 from intriguing.runtime import configure_threads, device_description, select_device
 from intriguing.spectral import (
     TracedLayer,
@@ -345,11 +346,7 @@ def spectral_task(
 
 def plot_frame_bounds(result: dict[str, Any], path: str) -> None:
     """Bar plot of each layer's lower and upper frame bound (log scale), written atomically."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     rows = result["rows"]
     positions = np.arange(len(rows))
     width = 0.4
@@ -382,6 +379,4 @@ def plot_frame_bounds(result: dict[str, Any], path: str) -> None:
         fontsize=10,
     )
     axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    with io.atomic_path(path) as tmp:
-        figure.savefig(tmp, format="png", dpi=110, metadata={"Software": None})
-    plt.close(figure)
+    save_figure(figure, path)

@@ -14,6 +14,13 @@ ADVERSARIAL_SET = "data/adversarial/{model}_{split}.pt"
 ADVERSARIAL_METRICS = "reports/metrics/adversarial/{model}_{split}.json"
 AMPLIFIED_SET = "data/adversarial/{model}_test_amplified.pt"
 AMPLIFIED_METRICS = "reports/metrics/adversarial/{model}_test_amplified.json"
+# Transfer of adversarial examples (Tables 2 and 4) and Figure 7.
+TRANSFER_TABLES = ["table2", "table4"]
+TRANSFER_METRICS = "reports/metrics/transfer/{table}.json"
+TRANSFER_PLOT_DATA = "reports/plots/transfer/{table}.csv"
+TRANSFER_FIGURE = "reports/figures/transfer/{table}.png"
+FIGURE7_METRICS = "reports/metrics/transfer/figure7.json"
+FIGURE7_FIGURE = "reports/figures/transfer/figure7.png"
 # Spectral analysis (Table 5): the two AlexNet forms, then the MNIST models of spectral.mnist_models.
 SPECTRAL_NETWORKS = [*ALEXNETS, *config["spectral"]["mnist_models"]]
 SPECTRAL_METRICS = "reports/metrics/spectral/{network}.json"
@@ -46,7 +53,13 @@ def spectral_inputs(wildcards):
 wildcard_constraints:
     model="|".join(config["models"]),
     split="train|test",
+    table="|".join(TRANSFER_TABLES),
     network="|".join([*ALEXNETS, *config["models"]]),
+
+
+def model_specs(models):
+    """The registry entries of `models`, which a job needs to load their checkpoints."""
+    return {name: config["models"][name] for name in models}
 
 
 def train_options(wildcards):

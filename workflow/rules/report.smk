@@ -12,6 +12,8 @@ rule report:
         ),
         spectral=ancient(expand(SPECTRAL_METRICS, network=SPECTRAL_NETWORKS)),
         spectral_figures=ancient(expand(SPECTRAL_FIGURE, network=SPECTRAL_NETWORKS)),
+        transfer=ancient([*expand(TRANSFER_METRICS, table=TRANSFER_TABLES), FIGURE7_METRICS]),
+        transfer_figures=ancient([*expand(TRANSFER_FIGURE, table=TRANSFER_TABLES), FIGURE7_FIGURE]),
     output:
         markdown=REPORT_MD,
         html=REPORT_HTML,

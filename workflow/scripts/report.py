@@ -11,4 +11,6 @@ build_report(
     sm.params.profile,
     spectral_files=list(sm.input.spectral),
     spectral_figures=list(sm.input.spectral_figures),
+    transfer_files=list(sm.input.transfer),
+    transfer_figures=list(sm.input.transfer_figures),
 )

@@ -1,0 +1,63 @@
+"""Rules `transfer` and `figure7` on the smoke profile, in the shared project copy."""
+
+import csv
+import json
+
+import pytest
+import yaml
+
+from conftest import snakemake
+from intriguing.transfer import (
+    load_models,
+    load_sets,
+    misclassified,
+    originals_tensor,
+    shared_originals,
+)
+
+
+@pytest.mark.parametrize(("table", "split"), [("table2", "train"), ("table4", "test")])
+def test_transfer_rule(smoke_project, mnist_source, table, split):
+    snakemake(smoke_project, f"reports/metrics/transfer/{table}.json", mnist=mnist_source)
+    params = yaml.safe_load((smoke_project / "params.yaml").read_text())
+    models = params["adversarial"][f"{table}_models"]
+    result = json.loads((smoke_project / f"reports/metrics/transfer/{table}.json").read_text())
+    assert result["generated_for"] == result["evaluated_on"] == models
+    assert result["split"] == split and result["n"] == 40
+    noise = params["transfer"][f"{table}_noise"]
+    assert list(result["noise"]) == [f"{s:g}" for s in noise]
+    for position, name in enumerate(models):
+        # a targeted success is a misclassification: the diagonal is at least the success rate
+        assert result["error"][position][position] >= result["attack_success_rate"][name]
+    if table == "table4":
+        assert result["amplified"]["generated_for"] == models
+        assert len(result["amplified"]["error"]) == len(models)
+    # one cell recomputed from the stored set and model
+    sets = load_sets({models[0]: smoke_project / f"data/adversarial/{models[0]}_{split}.pt"})
+    _, labels, _ = shared_originals(sets)
+    evaluated = models[-1]
+    model = load_models(
+        {evaluated: params["models"][evaluated]},
+        {evaluated: smoke_project / f"models/{evaluated}.pt"},
+    )[evaluated]
+    recomputed = misclassified(model, sets[models[0]]["x_adv"], labels).float().mean().item()
+    assert result["error"][0][-1] == pytest.approx(recomputed)
+    with (smoke_project / f"reports/plots/transfer/{table}.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    blocks = len(models) * (2 if table == "table4" else 1) + 2 * len(noise)
+    assert len(rows) == blocks * len(models)
+    assert (smoke_project / f"reports/figures/transfer/{table}.png").stat().st_size > 10_000
+
+
+def test_figure7_rule(smoke_project, mnist_source):
+    snakemake(smoke_project, "reports/metrics/transfer/figure7.json", mnist=mnist_source)
+    result = json.loads((smoke_project / "reports/metrics/transfer/figure7.json").read_text())
+    assert result["models"] == ["softmax1", "n200"]
+    for accuracy in result["noise_accuracy"].values():
+        low, high = accuracy["accuracy_ci95"]
+        assert low <= accuracy["accuracy"] <= high and accuracy["n"] == 40
+    sets = load_sets({"n200": smoke_project / "data/adversarial/n200_train.pt"})
+    indices, _, split = shared_originals(sets)
+    raw = sorted(str(path) for path in (smoke_project / "data/raw").iterdir())
+    assert originals_tensor(raw, split, indices).shape == (40, 1, 28, 28)
+    assert (smoke_project / "reports/figures/transfer/figure7.png").stat().st_size > 10_000

@@ -1,0 +1,18 @@
+"""Rule `figure7`."""
+
+from intriguing.transfer import figure7_task
+
+sm = snakemake  # noqa: F821
+specs = dict(sm.params.specs)
+figure7_task(
+    specs=specs,
+    model_files=dict(zip(specs, sm.input.models, strict=True)),
+    set_files=dict(zip(specs, sm.input.sets, strict=True)),
+    raw_files=list(sm.input.raw),
+    noise_stddev=sm.params.noise,
+    pairs=sm.params.pairs,
+    seed=sm.params.seed,
+    threads=sm.threads,
+    output_metrics=sm.output.metrics,
+    output_figure=sm.output.figure,
+)

@@ -1,9 +1,11 @@
 """Rules `adversarial` and `amplify` on the smoke profile, in a temporary project copy."""
 
+import csv
 import json
 
 import pytest
 import torch
+import yaml
 
 from conftest import snakemake
 from intriguing import mnist
@@ -53,3 +55,20 @@ def test_amplify_rule(smoke_project, mnist_source):
     assert metrics["requested_stddev"] == 0.1 and metrics["clipped_to_unit_box"]
     assert amplified["x_adv"].min() >= 0 and amplified["x_adv"].max() <= 1
     assert 0.05 < metrics["mean_distortion"] <= 0.1 + 1e-6
+
+
+def test_adversarial_figures_rule(smoke_project, mnist_source):
+    snakemake(smoke_project, "reports/plots/adversarial/distortions.csv", mnist=mnist_source)
+    params = yaml.safe_load((smoke_project / "params.yaml").read_text())
+    sets = [f"{m}_train" for m in params["adversarial"]["table2_models"]] + [
+        f"{m}_test" for m in params["adversarial"]["table4_models"]
+    ]
+    figures = smoke_project / "reports/figures/adversarial"
+    assert sorted(path.name for path in figures.iterdir()) == sorted(
+        [f"{name}_examples.png" for name in sets] + ["distortions.png"]
+    )
+    with (smoke_project / "reports/plots/adversarial/distortions.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    for name in sets:
+        shares = [float(row["share"]) for row in rows if row["set"] == name]
+        assert sum(shares) == pytest.approx(1.0)

@@ -407,6 +407,7 @@ def build_report(
     spectral_figures: list[str] = (),
     transfer_files: list[str] = (),
     transfer_figures: list[str] = (),
+    adversarial_figures: list[str] = (),
 ) -> None:
     """Render the reproduction report from the metrics files (and the spectral and transfer
     results and their figures, each named after its network or table)."""
@@ -438,6 +439,7 @@ def build_report(
             [("train_error", "train error"), ("test_error", "test error")],
         ),
         adversarial_section(adversarial, reference),
+        *[image(Path(path).stem.replace("_", " "), path, base_dir) for path in adversarial_figures],
         transfer_section(
             "Table 2 — cross-model generalisation of adversarial examples",
             transfer.get("table2"),

@@ -16,7 +16,6 @@ the unclipped variant on our models.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -218,13 +217,6 @@ def table_rows(table: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def write_csv(path: str | Path, rows: list[dict[str, Any]]) -> None:
-    with io.atomic_path(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def paper_grid(table: dict[str, Any], reference: dict[str, Any]) -> dict[str, list]:
     """The paper's numbers laid out like our table (NaN where the paper has no such cell)."""
     columns = [
@@ -423,7 +415,7 @@ def transfer_task(
     )
     table.update({"table": name, "split": split})
     io.write_json(output_metrics, table)
-    write_csv(output_csv, table_rows(table))
+    io.write_csv(output_csv, table_rows(table))
     plot_transfer_heatmaps(table, reference, title, output_figure)
 
 

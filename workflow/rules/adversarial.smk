@@ -45,8 +45,29 @@ rule amplify:
         "../scripts/amplify.py"
 
 
+rule adversarial_figures:
+    """Example grids (original, difference ×10, adversarial) and distortion histograms."""
+    input:
+        sets=[ADVERSARIAL_SET.replace("{model}_{split}", name) for name in ADVERSARIAL_SETS],
+        raw=ancient(RAW_FILES),
+    output:
+        examples=expand(ADVERSARIAL_EXAMPLES, set=ADVERSARIAL_SETS),
+        histogram=DISTORTION_HISTOGRAM,
+        plot_data=DISTORTION_PLOT_DATA,
+    params:
+        sets=ADVERSARIAL_SETS,
+        examples=config["adversarial"]["figure_examples"],
+    threads: 1
+    resources:
+        mem_mb=2048,
+        runtime=10,
+    script:
+        "../scripts/adversarial_figures.py"
+
+
 rule all_adversarial:
     input:
+        rules.adversarial_figures.output,
         expand(ADVERSARIAL_SET, model=TABLE2_MODELS, split="train"),
         expand(ADVERSARIAL_METRICS, model=TABLE2_MODELS, split="train"),
         expand(ADVERSARIAL_SET, model=TABLE4_MODELS, split="test"),

@@ -14,6 +14,11 @@ ADVERSARIAL_SET = "data/adversarial/{model}_{split}.pt"
 ADVERSARIAL_METRICS = "reports/metrics/adversarial/{model}_{split}.json"
 AMPLIFIED_SET = "data/adversarial/{model}_test_amplified.pt"
 AMPLIFIED_METRICS = "reports/metrics/adversarial/{model}_test_amplified.json"
+# every attacked set, as "{model}_{split}"
+ADVERSARIAL_SETS = [f"{m}_train" for m in TABLE2_MODELS] + [f"{m}_test" for m in TABLE4_MODELS]
+ADVERSARIAL_EXAMPLES = "reports/figures/adversarial/{set}_examples.png"
+DISTORTION_HISTOGRAM = "reports/figures/adversarial/distortions.png"
+DISTORTION_PLOT_DATA = "reports/plots/adversarial/distortions.csv"
 # Transfer of adversarial examples (Tables 2 and 4) and Figure 7.
 TRANSFER_TABLES = ["table2", "table4"]
 TRANSFER_METRICS = "reports/metrics/transfer/{table}.json"

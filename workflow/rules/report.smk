@@ -13,6 +13,9 @@ rule report:
         spectral=ancient(expand(SPECTRAL_METRICS, network=SPECTRAL_NETWORKS)),
         spectral_figures=ancient(expand(SPECTRAL_FIGURE, network=SPECTRAL_NETWORKS)),
         transfer=ancient([*expand(TRANSFER_METRICS, table=TRANSFER_TABLES), FIGURE7_METRICS]),
+        adversarial_figures=ancient(
+            [DISTORTION_HISTOGRAM, *expand(ADVERSARIAL_EXAMPLES, set=ADVERSARIAL_SETS)]
+        ),
         transfer_figures=ancient([*expand(TRANSFER_FIGURE, table=TRANSFER_TABLES), FIGURE7_FIGURE]),
     output:
         markdown=REPORT_MD,

@@ -13,4 +13,5 @@ build_report(
     spectral_figures=list(sm.input.spectral_figures),
     transfer_files=list(sm.input.transfer),
     transfer_figures=list(sm.input.transfer_figures),
+    adversarial_figures=list(sm.input.adversarial_figures),
 )

@@ -1,0 +1,68 @@
+"""The HTML report in a real browser: every image loads and every table renders.
+
+Needs Chromium (Debian's `chromium` package; `.ci/run` installs it when it can); skipped, saying
+so, when no Chromium is on PATH.
+"""
+
+import html
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import snakemake
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+PROBE = """<script>
+window.addEventListener("load", () => {
+  const images = [...document.images];
+  const tables = [...document.querySelectorAll("table")];
+  document.body.setAttribute("data-probe", JSON.stringify({
+    images: images.length,
+    broken: images.filter((i) => !(i.complete && i.naturalWidth > 0)).map((i) => i.alt),
+    tables: tables.length,
+    rendered: tables.filter((t) => t.rows.length > 1 && t.getBoundingClientRect().height > 0)
+      .length,
+  }));
+});
+</script>
+"""
+
+
+def browser() -> str | None:
+    return next((path for name in BROWSERS if (path := shutil.which(name))), None)
+
+
+@pytest.mark.skipif(browser() is None, reason="no Chromium on PATH (apt install chromium)")
+def test_report_renders_in_headless_chromium(smoke_project, mnist_source, tmp_path):
+    snakemake(smoke_project, "reports/report.html", mnist=mnist_source)
+    page = tmp_path / "report.html"
+    # a deliberately broken image shows that the probe can tell a broken one from a loaded one
+    canary = '<img alt="canary" src="data:image/png;base64,AAAA">'
+    page.write_text(
+        (smoke_project / "reports/report.html")
+        .read_text()
+        .replace("</body>", canary + PROBE + "</body>")
+    )
+    result = subprocess.run(
+        [
+            browser(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    probe = re.search(r'data-probe="([^"]*)"', result.stdout)
+    assert probe, f"the page did not finish loading:\n{result.stderr[-2000:]}"
+    state = json.loads(html.unescape(probe.group(1)))
+    assert state["broken"] == ["canary"]
+    assert state["images"] >= 10
+    assert state["tables"] >= 8 and state["rendered"] == state["tables"]

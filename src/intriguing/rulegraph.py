@@ -1,6 +1,6 @@
 """Draw Snakemake's rule graph as a PNG without Graphviz (which a fresh machine may lack).
 
-    uv run snakemake --rulegraph --forceall | uv run python -m intriguing.rulegraph docs/rulegraph.png
+    uv run snakemake --rulegraph --forceall | uv run python -m intriguing.rulegraph OUT.png
 
 Reads the DOT text Snakemake prints, drops the aggregate `all` rule and every edge implied by a
 longer path (transitive reduction), and lays the rules out in columns by their depth.

@@ -1,4 +1,4 @@
-"""The HTML report in a real browser: every image loads and every table renders.
+"""The reports: ours in a real browser (every image loads, every table renders), Snakemake's.
 
 Needs Chromium (Debian's `chromium` package; `.ci/run` installs it when it can); skipped, saying
 so, when no Chromium is on PATH.
@@ -66,3 +66,11 @@ def test_report_renders_in_headless_chromium(smoke_project, mnist_source, tmp_pa
     assert state["broken"] == ["canary"]
     assert state["images"] >= 10
     assert state["tables"] >= 8 and state["rendered"] == state["tables"]
+
+
+def test_snakemake_report_collects_the_flagged_outputs(smoke_project, mnist_source):
+    snakemake(smoke_project, mnist=mnist_source)
+    snakemake(smoke_project, "--report", "reports/snakemake-report.html", mnist=mnist_source)
+    page = (smoke_project / "reports/snakemake-report.html").read_text()
+    for category in ("Table 5: frame bounds", "Tables 2 and 4: transfer", "Figure 7"):
+        assert category in page

@@ -51,8 +51,16 @@ rule adversarial_figures:
         sets=[ADVERSARIAL_SET.replace("{model}_{split}", name) for name in ADVERSARIAL_SETS],
         raw=ancient(RAW_FILES),
     output:
-        examples=expand(ADVERSARIAL_EXAMPLES, set=ADVERSARIAL_SETS),
-        histogram=DISTORTION_HISTOGRAM,
+        examples=report(
+            expand(ADVERSARIAL_EXAMPLES, set=ADVERSARIAL_SETS),
+            caption="../report/adversarial_examples.rst",
+            category="Adversarial examples",
+        ),
+        histogram=report(
+            DISTORTION_HISTOGRAM,
+            caption="../report/distortions.rst",
+            category="Adversarial examples",
+        ),
         plot_data=DISTORTION_PLOT_DATA,
     params:
         sets=ADVERSARIAL_SETS,

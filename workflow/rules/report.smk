@@ -19,7 +19,9 @@ rule report:
         transfer_figures=ancient([*expand(TRANSFER_FIGURE, table=TRANSFER_TABLES), FIGURE7_FIGURE]),
     output:
         markdown=REPORT_MD,
-        html=REPORT_HTML,
+        html=report(
+            REPORT_HTML, caption="../report/reproduction.rst", category="Reproduction report"
+        ),
     params:
         profile=config["profile"],
         models=TRAIN_MODELS,

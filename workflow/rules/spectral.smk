@@ -8,7 +8,12 @@ rule spectral:
         unpack(spectral_inputs),
     output:
         metrics=SPECTRAL_METRICS,
-        figure=SPECTRAL_FIGURE,
+        figure=report(
+            SPECTRAL_FIGURE,
+            caption="../report/spectral.rst",
+            category="Table 5: frame bounds",
+            subcategory="{network}",
+        ),
     params:
         spec=lambda wildcards: config["models"].get(wildcards.network),
         options=SPECTRAL_OPTIONS,

@@ -37,7 +37,11 @@ rule transfer:
     output:
         metrics=TRANSFER_METRICS,
         plot_data=TRANSFER_PLOT_DATA,
-        figure=TRANSFER_FIGURE,
+        figure=report(
+            TRANSFER_FIGURE,
+            caption="../report/transfer.rst",
+            category="Tables 2 and 4: transfer",
+        ),
     params:
         specs=lambda wildcards: model_specs(TRANSFER[wildcards.table]["models"]),
         noise=lambda wildcards: TRANSFER[wildcards.table]["noise"],
@@ -63,7 +67,9 @@ rule figure7:
         raw=ancient(RAW_FILES),
     output:
         metrics=FIGURE7_METRICS,
-        figure=FIGURE7_FIGURE,
+        figure=report(
+            FIGURE7_FIGURE, caption="../report/figure7.rst", category="Figure 7"
+        ),
     params:
         specs=model_specs(config["transfer"]["figure7_models"]),
         noise=config["transfer"]["figure7_noise"],

@@ -315,9 +315,16 @@ def mnist_bounds_section(
     return "\n\n".join(parts)
 
 
-def provenance_section(provenance: dict[str, Any]) -> str:
+def provenance_section(provenance: dict[str, Any], wall_times: list[list[str]] = ()) -> str:
     rows = [[key, f"`{value}`"] for key, value in provenance.items()]
-    return "\n\n".join(["## Provenance", markdown_table(["what", "value"], rows)])
+    parts = ["## Provenance", markdown_table(["what", "value"], rows)]
+    if wall_times:
+        parts += [
+            "Wall time of each rule's jobs in the run that made these results (Snakemake's "
+            "benchmark files, `reports/benchmarks/`):",
+            markdown_table(["rule", "jobs", "total", "longest job"], list(wall_times)),
+        ]
+    return "\n\n".join(parts)
 
 
 def render_html(markdown_text: str, title: str, base_dir: Path) -> str:
@@ -408,6 +415,7 @@ def build_report(
     transfer_files: list[str] = (),
     transfer_figures: list[str] = (),
     adversarial_figures: list[str] = (),
+    benchmarks_dir: str | None = None,
 ) -> None:
     """Render the reproduction report from the metrics files (and the spectral and transfer
     results and their figures, each named after its network or table)."""
@@ -464,7 +472,7 @@ def build_report(
         training_details_section(metrics),
         table5_section(spectral, figures, reference["table5"], base_dir),
         mnist_bounds_section(spectral, figures, base_dir),
-        provenance_section(provenance(profile)),
+        provenance_section(provenance(profile), rule_wall_times(benchmarks_dir)),
     ]
     text = "\n\n".join(sections) + "\n"
     write_text(markdown_path, text)
@@ -473,18 +481,67 @@ def build_report(
     )
 
 
-def provenance(profile: str) -> dict[str, str]:
-    """Where and with what the report was made."""
+def _git(*args: str) -> str | None:
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        return subprocess.run(
+            ["git", *args], capture_output=True, text=True, check=True
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        commit = "unknown (not a git checkout)"
+        return None
+
+
+def _flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(tree, dict):
+        return {prefix: tree}
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat
+
+
+def params_overrides(params_file: str | Path = "params.yaml") -> list[str]:
+    """The keys of params.yaml that differ from the committed version (what `dvc exp run -S`
+    or an edit changed), as 'key: committed → now'."""
+    committed = _git("show", f"HEAD:{Path(params_file).as_posix()}")
+    if committed is None or not Path(params_file).is_file():
+        return []
+    before = _flatten(yaml.safe_load(committed))
+    now = _flatten(yaml.safe_load(Path(params_file).read_text(encoding="utf-8")))
+    return [
+        f"{key}: {before.get(key, '(absent)')} → {now.get(key, '(absent)')}"
+        for key in sorted(set(before) | set(now))
+        if before.get(key) != now.get(key)
+    ]
+
+
+def rule_wall_times(benchmarks_dir: str | Path | None) -> list[list[str]]:
+    """Per rule, from Snakemake's benchmark files (one TSV per job, under a folder per rule):
+    jobs, total and longest wall time."""
+    if benchmarks_dir is None or not Path(benchmarks_dir).is_dir():
+        return []
+    rows = []
+    for folder in sorted(path for path in Path(benchmarks_dir).iterdir() if path.is_dir()):
+        seconds = [
+            float(tsv.read_text(encoding="utf-8").splitlines()[1].split("\t")[0])
+            for tsv in sorted(folder.rglob("*.tsv"))
+        ]
+        if seconds:
+            rows.append(
+                [folder.name, str(len(seconds)), f"{sum(seconds):.1f} s", f"{max(seconds):.1f} s"]
+            )
+    return rows
+
+
+def provenance(profile: str) -> dict[str, str]:
+    """Where and with what the report was made."""
+    commit = _git("rev-parse", "--short", "HEAD") or "unknown (not a git checkout)"
     versions = {name: metadata.version(name) for name in ("torch", "snakemake", "dvc", "numpy")}
+    overrides = params_overrides()
     return {
         "git commit": commit,
+        "DVC experiment": os.environ.get("DVC_EXP_NAME", "none (not run by `dvc exp run`)"),
         "profile": profile,
+        "params changed from the commit": "; ".join(overrides) if overrides else "none",
         **{f"{name} version": version for name, version in versions.items()},
         "python": platform.python_version(),
         "machine": f"{platform.machine()} {platform.processor()}".strip(),

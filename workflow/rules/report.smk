@@ -24,6 +24,7 @@ rule report:
         ),
     params:
         profile=config["profile"],
+        benchmarks=BENCHMARKS,
         models=TRAIN_MODELS,
     threads: 1
     resources:

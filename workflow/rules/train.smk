@@ -42,6 +42,8 @@ rule evaluate:
     resources:
         mem_mb=4096,
         runtime=10,
+    benchmark:
+        f"{BENCHMARKS}/evaluate/{{model}}.tsv"
     script:
         "../scripts/evaluate.py"
 

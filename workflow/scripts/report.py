@@ -14,4 +14,5 @@ build_report(
     transfer_files=list(sm.input.transfer),
     transfer_figures=list(sm.input.transfer_figures),
     adversarial_figures=list(sm.input.adversarial_figures),
+    benchmarks_dir=sm.params.benchmarks,
 )

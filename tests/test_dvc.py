@@ -20,6 +20,7 @@ def repo(tmp_path_factory, mnist_source) -> Path:
     params["train"]["models"] = ["softmax1"]
     params["adversarial"].update(table2_models=["softmax1"], table4_models=[])
     params["spectral"]["mnist_models"] = ["softmax1"]  # must be among the trained models
+    params["transfer"]["figure7_models"] = ["softmax1"]  # must be among the attacked models
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     for command in (
         ["git", "init", "-q"],
@@ -71,3 +72,38 @@ def test_push_and_pull_round_trip(repo, mnist_source):
     run(["dvc", "pull"], repo)
     assert (repo / "models" / "softmax1.pt").is_file()
     assert "up to date" in run(["dvc", "status"], repo).stdout
+
+
+def test_attack_experiments_are_compared_and_one_applied(repo, mnist_source, tmp_path):
+    """The README's recipe: two experiments on an attack parameter, shown side by side,
+    their metrics and plots diffed, one applied to the workspace."""
+    for name, steps in (("search-2", 2), ("search-4", 4)):
+        run(
+            ["dvc", "exp", "run", "-n", name, "-S", f"adversarial.attack.c_steps={steps}"],
+            repo,
+            mnist_source,
+        )
+    table = run(["dvc", "exp", "show", "--no-pager", "--md"], repo).stdout
+    assert "search-2" in table and "search-4" in table and "c_steps" in table
+    diff = json.loads(
+        run(["dvc", "metrics", "diff", "search-2", "search-4", "--json"], repo).stdout
+    )
+    assert "reports/metrics/adversarial/softmax1_train.json" in diff
+    assert "reports/metrics/transfer/table2.json" in diff
+    plots = tmp_path / "plots"
+    run(["dvc", "plots", "diff", "search-2", "search-4", "-o", str(plots)], repo)
+    page = (plots / "index.html").read_text()
+    assert "table2.csv" in page and "distortions.csv" in page
+    run(["dvc", "exp", "apply", "search-2"], repo)
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    assert params["adversarial"]["attack"]["c_steps"] == 2
+    applied = json.loads((repo / "reports/metrics/adversarial/softmax1_train.json").read_text())
+    shown = json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout)
+    search_2 = next(
+        exp["revs"][0]["data"]
+        for row in shown
+        for exp in row.get("experiments") or []
+        if exp.get("name") == "search-2"
+    )
+    stored = search_2["metrics"]["reports/metrics/adversarial/softmax1_train.json"]["data"]
+    assert applied["mean_distortion"] == stored["mean_distortion"]

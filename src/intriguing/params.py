@@ -119,3 +119,13 @@ def model_options(train_settings: dict[str, Any], model: str) -> dict[str, Any]:
         for key, value in train_settings.items()
         if key != "models"
     }
+
+
+def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts -> {"a.b.c": leaf}: how DVC and the report name a key."""
+    if not isinstance(tree, dict):
+        return {prefix: tree}
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        flat.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat

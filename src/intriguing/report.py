@@ -31,6 +31,7 @@ import torch
 import yaml
 
 from intriguing.io import read_json, write_text
+from intriguing.params import flatten
 from intriguing.spectral_analysis import ALEXNETS, weights_label
 
 OUTSIDE_CI_MARK = "✱"
@@ -490,23 +491,14 @@ def _git(*args: str) -> str | None:
         return None
 
 
-def _flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
-    if not isinstance(tree, dict):
-        return {prefix: tree}
-    flat: dict[str, Any] = {}
-    for key, value in tree.items():
-        flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-    return flat
-
-
 def params_overrides(params_file: str | Path = "params.yaml") -> list[str]:
     """The keys of params.yaml that differ from the committed version (what `dvc exp run -S`
     or an edit changed), as 'key: committed → now'."""
     committed = _git("show", f"HEAD:{Path(params_file).as_posix()}")
     if committed is None or not Path(params_file).is_file():
         return []
-    before = _flatten(yaml.safe_load(committed))
-    now = _flatten(yaml.safe_load(Path(params_file).read_text(encoding="utf-8")))
+    before = flatten(yaml.safe_load(committed))
+    now = flatten(yaml.safe_load(Path(params_file).read_text(encoding="utf-8")))
     return [
         f"{key}: {before.get(key, '(absent)')} → {now.get(key, '(absent)')}"
         for key in sorted(set(before) | set(now))

@@ -51,7 +51,8 @@ def runs(shown: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any], dic
         for experiment in row.get("experiments") or []:
             for revision in experiment.get("revs") or []:
                 if revision.get("data"):
-                    yield parsed(experiment.get("name") or _short(revision["rev"]), revision["data"])
+                    name = experiment.get("name") or _short(revision["rev"])
+                    yield parsed(name, revision["data"])
 
 
 def _short(rev: str) -> str:

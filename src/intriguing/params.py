@@ -76,6 +76,7 @@ def check_params(config: dict[str, Any]) -> None:
                 "spectral stage reads the models the train stage makes, so add it there; "
                 f"allowed: {config['train']['models']}"
             )
+    check_units_params(config)
     for name in ALEXNETS:
         if name in registry:
             raise ParamsError(
@@ -96,6 +97,36 @@ def check_params(config: dict[str, Any]) -> None:
                     f"allowed: {sorted(k for k in config if isinstance(config[k], dict))}"
                 )
     resolve_profile(config)
+
+
+def check_units_params(config: dict[str, Any]) -> None:
+    """The `units` section: analysed and feature models known and trained, feature models other
+    than the model they judge, and a torchvision model name when the ImageFolder variant is on."""
+    registry, trained, units = config["models"], config["train"]["models"], config["units"]
+    _check_names("units.models", units["models"], registry)
+    for position, name in enumerate(units["models"]):
+        if name not in trained:
+            raise ParamsError(
+                f"units.models[{position}]: model {name!r} is not in train.models; the units "
+                f"stage reads the models the train stage makes; allowed: {trained}"
+            )
+    for name, other in units["feature_models"].items():
+        key = f"units.feature_models.{name}"
+        if name not in units["models"]:
+            raise ParamsError(f"{key}: {name!r} is not in units.models {units['models']}")
+        if other not in trained:
+            raise ParamsError(f"{key}: {other!r} is not a trained model; allowed: {trained}")
+        if other == name:
+            raise ParamsError(f"{key}: coherence must be judged outside φ, by another model")
+    if "imagefolder" in registry:
+        raise ParamsError("models.imagefolder: the name is taken by the units ImageFolder variant")
+    if units["imagefolder"]["root"] is not None:
+        from intriguing.units_analysis import check_torchvision_classifier
+
+        try:
+            check_torchvision_classifier(units["imagefolder"]["model"])
+        except ValueError as error:
+            raise ParamsError(str(error)) from error
 
 
 def model_options(train_settings: dict[str, Any], model: str) -> dict[str, Any]:

@@ -31,6 +31,7 @@ import torch
 import yaml
 
 from intriguing.io import read_json, write_text
+from intriguing.report_units import units_section
 from intriguing.spectral_analysis import ALEXNETS, weights_label
 
 OUTSIDE_CI_MARK = "✱"
@@ -400,9 +401,11 @@ def build_report(
     profile: str,
     spectral_files: list[str] = (),
     spectral_figures: list[str] = (),
+    units_file: str | None = None,
+    units_figures: list[str] = (),
 ) -> None:
     """Render the reproduction report from the metrics files (and the spectral results and
-    their figures, named after their network)."""
+    their figures, named after their network; the unit analysis's summary and figures)."""
     reference = paper_reference()
     metrics = {Path(path).stem: read_json(path) for path in metric_files}
     adversarial = {Path(path).stem: read_json(path) for path in adversarial_files}
@@ -429,6 +432,11 @@ def build_report(
         ),
         adversarial_section(adversarial, reference),
         training_details_section(metrics),
+        units_section(
+            read_json(units_file) if units_file else None,
+            {Path(path).stem: path for path in units_figures},
+            base_dir,
+        ),
         table5_section(spectral, figures, reference["table5"], base_dir),
         mnist_bounds_section(spectral, figures, base_dir),
         provenance_section(provenance(profile)),

@@ -12,6 +12,10 @@ rule report:
         ),
         spectral=ancient(expand(SPECTRAL_METRICS, network=SPECTRAL_NETWORKS)),
         spectral_figures=ancient(expand(SPECTRAL_FIGURE, network=SPECTRAL_NETWORKS)),
+        units=ancient(UNITS_SUMMARY),
+        units_figures=ancient(
+            expand(UNITS_FIGURE, model=UNITS_NETWORKS, kind=UNITS_FIGURE_KINDS)
+        ),
     output:
         markdown=REPORT_MD,
         html=REPORT_HTML,

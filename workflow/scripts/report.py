@@ -11,4 +11,6 @@ build_report(
     sm.params.profile,
     spectral_files=list(sm.input.spectral),
     spectral_figures=list(sm.input.spectral_figures),
+    units_file=sm.input.units,
+    units_figures=list(sm.input.units_figures),
 )

@@ -38,6 +38,7 @@ from intriguing.units import (
 from intriguing.units_analysis import (
     FIGURE_KINDS,
     SimilaritySpace,
+    UnitsJob,
     UnitsOptions,
     analyse_directions,
     imagefolder_units_task,
@@ -176,6 +177,17 @@ def test_claim_verdict_from_the_tests(p_values, status):
     assert verdict["sentence"].startswith(f"**{status.capitalize()}** on `net`")
 
 
+def test_verdict_names_a_tendency_the_test_does_not_confirm():
+    tendency = replace(comparison(0.2), difference=0.03, difference_ci95=(0.01, 0.05))
+    verdict = claim_verdict("net", {"purity": tendency, "pixels": comparison(0.3)})
+    assert verdict["status"] == HOLDS
+    assert verdict["sentence"].endswith(
+        "excludes 0 in the units' favour on purity (+0.030): a tendency the adjusted rank test "
+        "does not confirm."
+    )
+    assert "tendency" not in claim_verdict("net", {"pixels": comparison(0.3)})["sentence"]
+
+
 def test_units_less_coherent_than_random_still_means_the_claim_holds():
     verdict = claim_verdict("net", {"purity": comparison(0.001, r=-0.4)})
     assert verdict["status"] == HOLDS and "random directions more coherent" in verdict["sentence"]
@@ -216,6 +228,9 @@ def test_analysis_leaves_out_undetermined_units_and_shows_determined_ones():
     result = analyse_directions(activations, labels, [pixels], UnitsOptions(**OPTIONS), "net")
     assert result["units_undetermined"] == [10, 11]
     assert result["measures"][0]["units_n"] == 10 and result["measures"][0]["random_n"] == 12
+    more = UnitsOptions(**{**OPTIONS, "random_directions": 50})
+    wider = analyse_directions(activations, labels, [pixels], more, "net")
+    assert wider["random_directions"] == 50 and wider["measures"][0]["random_n"] == 50
     assert [m["key"] for m in result["measures"]] == ["label_purity", "pixel_similarity"]
     shown = result["shown"]["units"]
     assert len(shown) == 3 and all(row["direction"] < 10 for row in shown)
@@ -286,12 +301,11 @@ def run_imagefolder(root, tmp_path, **overrides):
         "crop": 32,
         "batch_size": 10,
         "images": None,
-        "options": {**OPTIONS, "top_k": 3, "rows_shown": 2},
-        "metrics_path": str(tmp_path / "imagefolder.json"),
-        "figures": {kind: str(tmp_path / f"imagefolder_{kind}.png") for kind in FIGURE_KINDS},
-        "device": "cpu",
-        "threads": 1,
-        "profile": "smoke",
+        "job": UnitsJob(
+            UnitsOptions(**{**OPTIONS, "top_k": 3, "rows_shown": 2}),
+            {"metrics": str(tmp_path / "imagefolder.json")}
+            | {kind: str(tmp_path / f"imagefolder_{kind}.png") for kind in FIGURE_KINDS},
+        ),
     } | overrides
     imagefolder_units_task(**arguments)
     return json.loads((tmp_path / "imagefolder.json").read_text())

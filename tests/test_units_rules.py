@@ -40,7 +40,8 @@ def test_units_rule_writes_statistics_and_figures(units_project, model):
     for measure in result["measures"]:
         kept = WIDTHS[model] - len(result["units_undetermined"])
         assert measure["units_n"] == len(measure["units_values"]) == kept
-        assert measure["random_n"] == WIDTHS[model] - len(result["random_undetermined"])
+        random_n = params["units"]["random_directions"] - len(result["random_undetermined"])
+        assert measure["random_n"] == random_n == len(measure["random_values"])
         assert measure["units_ci95"][0] <= measure["units_mean"] <= measure["units_ci95"][1]
         assert 0 <= measure["p_value"] <= measure["p_holm"] <= 1
     purity = result["measures"][0]

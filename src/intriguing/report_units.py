@@ -62,9 +62,10 @@ def network_part(name: str, result: dict[str, Any], figures: dict[str, str], bas
         f"### `{name}` — {result['description']}",
         f"φ: {result['layer']} ({dim} units). Image set: {result['image_set']}; top "
         f"{result['top_k']} images per direction. Weights: {result['weights_detail']}. "
-        f"Left out (top-k not determined by the data: a dead unit, or one active on fewer "
-        f"than {result['top_k']} images): {left_out} of {dim} units, "
-        f"{len(result['random_undetermined'])} of {dim} random directions.",
+        f"Random directions: {result['random_directions']}. Left out (top-k not determined by "
+        f"the data: a dead unit, or one active on fewer than {result['top_k']} images): "
+        f"{left_out} of {dim} units, {len(result['random_undetermined'])} of "
+        f"{result['random_directions']} random directions.",
     ]
     if result["weights"] == "random":
         parts.append(
@@ -85,16 +86,19 @@ def units_section(summary: dict[str, Any] | None, figures: dict[str, str], base_
     intro = (
         "The paper (Section 3) finds the images that most activate a single unit ⟨φ(x), e_i⟩ "
         "no more semantically related than those of a random direction ⟨φ(x), v⟩, by eye. We "
-        "test it: for every unit of φ and as many seeded random unit directions (Gaussian, "
-        "normalised), the top-k test images are scored by *label purity* (share of the most "
-        "common label), by *pixel similarity* (mean pairwise cosine similarity of the "
-        "mean-centred images) and, where set, by the same similarity in *another model's* last "
-        "hidden layer (`units.feature_models`). Chance: the mean score of 1000 random image "
-        "sets. Means with 95% percentile-bootstrap CIs; two-sided Mann–Whitney U test; r is the "
-        "rank-biserial correlation, P(unit > random) − P(unit < random); a network's p-values are "
-        "Holm-adjusted over its measures, and read at `units.alpha`. The claim *holds* on a "
-        "network when no measure finds the units significantly more coherent, *does not hold* "
-        "when every measure does, and *partly holds* otherwise."
+        "test it: for every unit of φ and for seeded random unit directions (Gaussian, "
+        "normalised; `units.random_directions` of them, by default more than there are units, so "
+        "that the random group is measured precisely and a verdict does not hinge on one small "
+        "draw), "
+        "the top-k test images are scored by *label purity* (share of the most common label), "
+        "by *pixel similarity* (mean pairwise cosine similarity of the mean-centred images) "
+        "and, where set, by the same similarity in *another model's* last hidden layer "
+        "(`units.feature_models`). Chance: the mean score of 1000 random image sets. Means "
+        "with 95% percentile-bootstrap CIs; two-sided Mann–Whitney U test; r is the "
+        "rank-biserial correlation, P(unit > random) − P(unit < random); a network's p-values "
+        "are Holm-adjusted over its measures, and read at `units.alpha`. The claim *holds* on "
+        "a network when no measure finds the units significantly more coherent, *does not "
+        "hold* when every measure does, and *partly holds* otherwise."
     )
     parts = [TITLE, intro]
     if summary is None or not summary["networks"]:

@@ -333,9 +333,19 @@ def claim_verdict(name: str, comparisons: dict[str, Comparison]) -> dict[str, st
         f"measures ({', '.join(more)})"
     )
     elsewhere = [f"{c.result} on {title}" for title, c in comparisons.items() if title not in more]
+    tendency = [
+        f"{title} ({c.difference:+.3f})"
+        for title, c in comparisons.items()
+        if c.result == NO_DIFFERENCE and c.difference_ci95[0] > 0
+    ]
     sentence = (
         f"**{status.capitalize()}** on `{name}`: {summary} than random directions "
         f"(two-sided Mann–Whitney U, Holm-adjusted over the measures, α = {alpha:g})"
         + (f"; {', '.join(elsewhere)}." if elsewhere else ".")
     )
+    if tendency:
+        sentence += (
+            f" The 95% CI of the difference of means excludes 0 in the units' favour on "
+            f"{', '.join(tendency)}: a tendency the adjusted rank test does not confirm."
+        )
     return {"status": status, "sentence": sentence}

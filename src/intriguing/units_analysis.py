@@ -1,10 +1,11 @@
 """The unit-analysis steps (Section 3, Figures 1–2): one network, its φ, units vs random directions.
 
-`analyse_directions` is the experiment on arrays: every unit of φ and as many seeded random
-unit directions, the top-k images of each, their coherence by label purity and by the mean
-pairwise cosine similarity of the images in feature spaces other than φ (mean-centred pixels;
-another model's last hidden layer), the two distributions compared
-(intriguing.units.compare_distributions) and the verdict on the paper's claim.
+`analyse_directions` is the experiment on arrays: every unit of φ and seeded random unit
+directions (as many as units, or `random_directions` of them), the top-k images of each,
+their coherence by label purity and by the mean pairwise cosine similarity of the images in
+feature spaces other than φ (mean-centred pixels; another model's last hidden layer), the two
+distributions compared (intriguing.units.compare_distributions, Holm-adjusted over the
+measures) and the verdict on the paper's claim.
 
 Around it, the steps behind the rules (plain functions on paths and settings, nothing of
 Snakemake): `mnist_units_task` (a registry model on the MNIST test set), `imagefolder_units_task`
@@ -67,6 +68,7 @@ class UnitsOptions:
     seed: int = 0
     alpha: float = 0.05
     bootstrap_resamples: int = 2000
+    random_directions: int | None = None  # how many; None: as many as φ has units
 
 
 @dataclass(frozen=True)
@@ -86,13 +88,13 @@ def analyse_directions(
     options: UnitsOptions,
     name: str,
 ) -> dict[str, Any]:
-    """Units against as many random directions of φ: coherence, statistics, verdict, and the
-    rows the figures show. JSON-ready."""
+    """The units of φ against `options.random_directions` random directions (default: as many
+    as units): coherence, statistics, verdict, and the rows the figures show. JSON-ready."""
     count, dim = len(activations), activations.shape[1]
     k = options.top_k
     directions = {
         "units": natural_basis(dim),
-        "random": random_directions(dim, dim, options.seed),
+        "random": random_directions(dim, options.random_directions or dim, options.seed),
     }
     tops = {group: top_k(activations, d, k) for group, d in directions.items()}
     kept = {group: ~undetermined(activations, d, k) for group, d in directions.items()}
@@ -142,6 +144,7 @@ def analyse_directions(
         "network": name,
         "images": count,
         "dimension": dim,
+        "random_directions": len(directions["random"]),
         "top_k": k,
         "options": vars(options),
         "units_undetermined": torch.nonzero(~kept["units"]).flatten().tolist(),
@@ -241,11 +244,12 @@ def plot_coherence(result: dict[str, Any], path: str) -> None:
     )
     for axis, measure in zip(axes[0], measures, strict=True):
         samples = [measure[f"{group}_values"] for group in groups]
-        axis.boxplot(samples, positions=[0, 1], widths=0.5, showfliers=False)
+        axis.boxplot(samples, positions=[0, 1], widths=0.5, showfliers=False, zorder=4)
         for position, (group, colour) in enumerate(groups.items()):
             values = measure[f"{group}_values"]
             spread = position + jitter.uniform(-0.18, 0.18, len(values))
-            axis.scatter(spread, values, s=6, alpha=0.6, color=colour, zorder=3)
+            opacity = min(0.6, 60 / max(1, len(values)))  # many points: lighter
+            axis.scatter(spread, values, s=6, alpha=opacity, color=colour, zorder=3)
             mean, (low, high) = measure[f"{group}_mean"], measure[f"{group}_ci95"]
             axis.errorbar(
                 position + 0.33, mean, yerr=[[mean - low], [high - mean]], fmt="D",
@@ -263,7 +267,7 @@ def plot_coherence(result: dict[str, Any], path: str) -> None:
         axis.set_ylabel(measure["title"])
     figure.suptitle(
         f"{result['network']}: coherence of the top {result['top_k']} images "
-        f"({result['dimension']} units vs {result['dimension']} random directions; "
+        f"({result['dimension']} units vs {result['random_directions']} random directions; "
         "◆ mean, 95% bootstrap CI)",
         fontsize=9,
     )
@@ -275,13 +279,11 @@ def plot_coherence(result: dict[str, Any], path: str) -> None:
 
 
 def write_outputs(
-    result: dict[str, Any],
-    image: Callable[[int], np.ndarray],
-    metrics_path: str,
-    figures: dict[str, str],
+    result: dict[str, Any], image: Callable[[int], np.ndarray], outputs: dict[str, str]
 ) -> None:
-    """The JSON and the three figures (`figures` maps each of FIGURE_KINDS to a path)."""
-    io.write_json(metrics_path, result)
+    """The JSON (`outputs["metrics"]`) and the three figures (`outputs[kind]`, FIGURE_KINDS);
+    `image(i)` is image i of the analysed set as (H, W) or (H, W, 3) in [0, 1]."""
+    io.write_json(outputs["metrics"], result)
     name, k = result["network"], result["top_k"]
     for group, title in (
         ("units", f"{name}: top {k} images of single units ⟨φ(x), e_i⟩ (natural basis)"),
@@ -295,9 +297,38 @@ def write_outputs(
                 f" · purity {row['purity']:.1f}"
             ),
             title,
-            figures["natural" if group == "units" else "random"],
+            outputs["natural" if group == "units" else "random"],
         )
-    plot_coherence(result, figures["coherence"])
+    plot_coherence(result, outputs["coherence"])
+
+
+@dataclass(frozen=True)
+class UnitsJob:
+    """What every unit-analysis job shares: the analysis options, the output paths (`metrics`
+    and one per FIGURE_KINDS), the device, threads, and the profile it records."""
+
+    options: UnitsOptions
+    outputs: dict[str, str]
+    device: str = "cpu"
+    threads: int = 1
+    profile: str = ""
+
+    def run(
+        self,
+        analyse: Callable[[torch.device], tuple[dict[str, Any], Callable[[int], np.ndarray]]],
+    ) -> None:
+        """Run `analyse(device) -> (result, image)` on the job's hardware, record where and
+        how long, and write the JSON and the figures."""
+        start = time.perf_counter()
+        configure_threads(self.threads)
+        target = select_device(self.device)
+        result, image = analyse(target)
+        result |= {
+            "profile": self.profile,
+            "device": device_description(target),
+            "wall_seconds": time.perf_counter() - start,
+        }
+        write_outputs(result, image, self.outputs)
 
 
 def mnist_units_task(
@@ -306,12 +337,7 @@ def mnist_units_task(
     model_path: str,
     raw_files: list[str],
     test_images: int | None,
-    options: dict[str, Any],
-    metrics_path: str,
-    figures: dict[str, str],
-    device: str,
-    threads: int,
-    profile: str,
+    job: UnitsJob,
     feature_model: str | None = None,
     feature_spec_params: dict[str, Any] | None = None,
     feature_model_path: str | None = None,
@@ -319,53 +345,49 @@ def mnist_units_task(
     """Rule `units`: units vs random directions of a registry model's last hidden layer over
     the first `test_images` MNIST test images (None: all 10000); coherence in pixel space and,
     when `feature_model` is given, in that model's last hidden layer."""
-    start = time.perf_counter()
-    configure_threads(threads)
-    target = select_device(device)
-    settings = UnitsOptions(**options)
+    if feature_model is not None and (feature_spec_params is None or feature_model_path is None):
+        raise ValueError(f"feature model {feature_model}: needs its spec and its model file")
     data = mnist.load_mnist(Path(raw_files[0]).parent)
     images = data.test_images[:test_images]
     x = mnist.to_tensor(images)
     labels = torch.from_numpy(data.test_labels[:test_images].astype("int64"))
     spec = ModelSpec.from_params(name, spec_params)
-    model, _ = load_checkpoint(model_path, spec, target)
-    activations = layer_activations(model, None, x, device=target)
-    spaces = [
-        SimilaritySpace(
-            "pixel_similarity",
-            "pixel similarity",
-            "mean pairwise cosine similarity of the top-k images' mean-centred pixels",
-            x,
-        )
-    ]
-    if feature_model is not None:
-        if feature_spec_params is None or feature_model_path is None:
-            raise ValueError(f"feature model {feature_model}: needs its spec and its model file")
-        other, _ = load_checkpoint(
-            feature_model_path, ModelSpec.from_params(feature_model, feature_spec_params), target
-        )
-        spaces.append(
+
+    def analyse(target: torch.device):
+        model, _ = load_checkpoint(model_path, spec, target)
+        spaces = [
             SimilaritySpace(
-                f"feature_similarity_{feature_model}",
-                f"{feature_model} feature similarity",
-                f"mean pairwise cosine similarity of the top-k images' mean-centred "
-                f"{feature_model} last-hidden-layer activations",
-                layer_activations(other, None, x, device=target),
+                "pixel_similarity",
+                "pixel similarity",
+                "mean pairwise cosine similarity of the top-k images' mean-centred pixels",
+                x,
             )
-        )
-    result = analyse_directions(activations, labels, spaces, settings, name)
-    result |= {
-        "description": spec.describe(),
-        "layer": resolve_layer(model, None)[2],
-        "image_set": f"MNIST test set, first {len(x)} images",
-        "feature_model": feature_model,
-        "weights": "checkpoint",
-        "weights_detail": f"{model_path} (trained)",
-        "profile": profile,
-        "device": device_description(target),
-        "wall_seconds": time.perf_counter() - start,
-    }
-    write_outputs(result, lambda i: images[i] / 255.0, metrics_path, figures)
+        ]
+        if feature_model is not None:
+            other_spec = ModelSpec.from_params(feature_model, feature_spec_params)
+            other, _ = load_checkpoint(feature_model_path, other_spec, target)
+            spaces.append(
+                SimilaritySpace(
+                    f"feature_similarity_{feature_model}",
+                    f"{feature_model} feature similarity",
+                    f"mean pairwise cosine similarity of the top-k images' mean-centred "
+                    f"{feature_model} last-hidden-layer activations",
+                    layer_activations(other, None, x, device=target),
+                )
+            )
+        activations = layer_activations(model, None, x, device=target)
+        result = analyse_directions(activations, labels, spaces, job.options, name)
+        result |= {
+            "description": spec.describe(),
+            "layer": resolve_layer(model, None)[2],
+            "image_set": f"MNIST test set, first {len(x)} images",
+            "feature_model": feature_model,
+            "weights": "checkpoint",
+            "weights_detail": f"{model_path} (trained)",
+        }
+        return result, lambda i: images[i] / 255.0
+
+    job.run(analyse)
 
 
 def check_torchvision_classifier(model_name: str) -> None:
@@ -421,12 +443,7 @@ def imagefolder_units_task(
     crop: int,
     batch_size: int,
     images: int | None,
-    options: dict[str, Any],
-    metrics_path: str,
-    figures: dict[str, str],
-    device: str,
-    threads: int,
-    profile: str,
+    job: UnitsJob,
 ) -> None:
     """Rule `units_imagefolder`: the same analysis on a torchvision classifier (inputs
     normalised with ImageNet's mean and std) over a seeded sample of `images` images of an
@@ -435,17 +452,13 @@ def imagefolder_units_task(
     from torch.utils.data import DataLoader, Subset
     from torchvision import transforms
 
-    start = time.perf_counter()
-    configure_threads(threads)
-    target = select_device(device)
-    settings = UnitsOptions(**options)
     dataset = imagefolder_dataset(root, resize, crop)
     chosen = np.arange(len(dataset))
     if images is not None and images < len(dataset):
-        rng = np.random.default_rng(settings.seed)
+        rng = np.random.default_rng(job.options.seed)
         chosen = np.sort(rng.choice(len(dataset), images, replace=False))
     model, weights, weights_detail = load_torchvision_classifier(
-        model_name, weights_file, settings.seed
+        model_name, weights_file, job.options.seed
     )
     layer_description = resolve_layer(model, layer)[2]
     loader = DataLoader(Subset(dataset, chosen.tolist()), batch_size=batch_size, shuffle=False)
@@ -457,38 +470,32 @@ def imagefolder_units_task(
             thumbnails.append(nn.functional.adaptive_avg_pool2d(x, THUMBNAIL_SIZE))
             yield normalise(x)
 
-    activations = layer_activations(
-        model.to(target), layer, normalised_keeping_thumbnails(), device=target
-    )
-    labels = torch.tensor([dataset.targets[i] for i in chosen], dtype=torch.long)
-    spaces = [
-        SimilaritySpace(
+    def analyse(target: torch.device):
+        activations = layer_activations(
+            model.to(target), layer, normalised_keeping_thumbnails(), device=target
+        )
+        labels = torch.tensor([dataset.targets[i] for i in chosen], dtype=torch.long)
+        pixels = SimilaritySpace(
             "pixel_similarity",
             "pixel similarity",
             f"mean pairwise cosine similarity of the top-k images' mean-centred "
             f"{THUMBNAIL_SIZE}×{THUMBNAIL_SIZE} thumbnails",
             torch.cat(thumbnails),
         )
-    ]
-    name = f"{model_name} on {Path(root).name}"
-    result = analyse_directions(activations, labels, spaces, settings, name)
-    result |= {
-        "description": f"torchvision.models.{model_name}",
-        "layer": layer_description,
-        "image_set": f"ImageFolder {root}: {len(chosen)} of {len(dataset)} images, "
-        f"{len(dataset.classes)} classes",
-        "feature_model": None,
-        "weights": weights,
-        "weights_detail": weights_detail,
-        "profile": profile,
-        "device": device_description(target),
-        "wall_seconds": time.perf_counter() - start,
-    }
+        name = f"{model_name} on {Path(root).name}"
+        result = analyse_directions(activations, labels, [pixels], job.options, name)
+        result |= {
+            "description": f"torchvision.models.{model_name}",
+            "layer": layer_description,
+            "image_set": f"ImageFolder {root}: {len(chosen)} of {len(dataset)} images, "
+            f"{len(dataset.classes)} classes",
+            "feature_model": None,
+            "weights": weights,
+            "weights_detail": weights_detail,
+        }
+        return result, lambda i: dataset[int(chosen[i])][0].permute(1, 2, 0).numpy()
 
-    def image(i: int) -> np.ndarray:
-        return dataset[int(chosen[i])][0].permute(1, 2, 0).numpy()
-
-    write_outputs(result, image, metrics_path, figures)
+    job.run(analyse)
 
 
 def summarise_units(metrics: dict[str, str], output: str, profile: str) -> None:

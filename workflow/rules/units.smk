@@ -18,7 +18,14 @@ def units_figures(model):
 
 UNITS_OPTIONS = {
     key: config["units"][key]
-    for key in ("top_k", "rows_shown", "seed", "alpha", "bootstrap_resamples")
+    for key in (
+        "top_k",
+        "random_directions",
+        "rows_shown",
+        "seed",
+        "alpha",
+        "bootstrap_resamples",
+    )
 }
 
 

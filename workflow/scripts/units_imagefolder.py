@@ -1,6 +1,6 @@
 """Rule `units_imagefolder`."""
 
-from intriguing.units_analysis import FIGURE_KINDS, imagefolder_units_task
+from intriguing.units_analysis import UnitsJob, UnitsOptions, imagefolder_units_task
 
 sm = snakemake  # noqa: F821
 settings = sm.params.imagefolder
@@ -13,10 +13,8 @@ imagefolder_units_task(
     crop=settings["crop"],
     batch_size=settings["batch_size"],
     images=sm.params.images,
-    options=dict(sm.params.options),
-    metrics_path=sm.output.metrics,
-    figures={kind: sm.output[kind] for kind in FIGURE_KINDS},
-    device=sm.params.device,
-    threads=sm.threads,
-    profile=sm.params.profile,
+    job=UnitsJob(
+        UnitsOptions(**sm.params.options), dict(sm.output.items()), sm.params.device, sm.threads,
+        sm.params.profile,
+    ),  # fmt: skip
 )

@@ -21,6 +21,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/adversarial.smk"
 include: "workflow/rules/transfer.smk"
 include: "workflow/rules/spectral.smk"
+include: "workflow/rules/units.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -32,4 +33,5 @@ rule all:
         rules.all_adversarial.input,
         rules.all_transfer.input,
         rules.all_spectral.input,
+        rules.all_units.input,
         rules.all_report.input,

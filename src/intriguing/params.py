@@ -71,6 +71,7 @@ def check_params(config: dict[str, Any]) -> None:
         "adversarial.table4_models",
         "transfer.figure7_models",
         "spectral.mnist_models",
+        "units.models",
     ):
         _check_names(key, _lookup(config, key), registry)
     trained = ("train.models", "the pipeline attacks and analyses only the models it trains")
@@ -78,6 +79,7 @@ def check_params(config: dict[str, Any]) -> None:
         "adversarial.table2_models": trained,
         "adversarial.table4_models": trained,
         "spectral.mnist_models": trained,
+        "units.models": trained,
         "transfer.figure7_models": (
             "adversarial.table2_models",
             "Figure 7 shows training-set adversarial sets",
@@ -109,7 +111,32 @@ def check_params(config: dict[str, Any]) -> None:
                     f"profiles.{profile}.{section}: no such section; "
                     f"allowed: {sorted(k for k in config if isinstance(config[k], dict))}"
                 )
+    check_units_params(config)
     resolve_profile(config)
+
+
+def check_units_params(config: dict[str, Any]) -> None:
+    """The `units` section (its models are checked with the other lists): feature models
+    trained and other than the model they judge, and a torchvision model name when the
+    ImageFolder variant is on."""
+    registry, trained, units = config["models"], config["train"]["models"], config["units"]
+    for name, other in units["feature_models"].items():
+        key = f"units.feature_models.{name}"
+        if name not in units["models"]:
+            raise ParamsError(f"{key}: {name!r} is not in units.models {units['models']}")
+        if other not in trained:
+            raise ParamsError(f"{key}: {other!r} is not a trained model; allowed: {trained}")
+        if other == name:
+            raise ParamsError(f"{key}: coherence must be judged outside φ, by another model")
+    if "imagefolder" in registry:
+        raise ParamsError("models.imagefolder: the name is taken by the units ImageFolder variant")
+    if units["imagefolder"]["root"] is not None:
+        from intriguing.units_analysis import check_torchvision_classifier
+
+        try:
+            check_torchvision_classifier(units["imagefolder"]["model"])
+        except ValueError as error:
+            raise ParamsError(str(error)) from error
 
 
 def model_options(train_settings: dict[str, Any], model: str) -> dict[str, Any]:

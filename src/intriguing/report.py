@@ -32,6 +32,7 @@ import yaml
 
 from intriguing.io import read_json, write_text
 from intriguing.params import flatten
+from intriguing.report_units import units_section
 from intriguing.spectral_analysis import ALEXNETS, weights_label
 
 OUTSIDE_CI_MARK = "✱"
@@ -417,9 +418,11 @@ def build_report(
     transfer_figures: list[str] = (),
     adversarial_figures: list[str] = (),
     benchmarks_dir: str | None = None,
+    units_file: str | None = None,
+    units_figures: list[str] = (),
 ) -> None:
-    """Render the reproduction report from the metrics files (and the spectral and transfer
-    results and their figures, each named after its network or table)."""
+    """Render the reproduction report from the metrics files (and the spectral, transfer and
+    unit-analysis results and their figures, each named after its network, table or model)."""
     from intriguing.report_transfer import figure7_section, transfer_section
 
     reference = paper_reference()
@@ -433,6 +436,11 @@ def build_report(
     sections = [
         "# Intriguing properties of neural networks — reproduction report",
         f"Reproducing {reference['citation']} Profile: `{profile}`.",
+        units_section(
+            read_json(units_file) if units_file else None,
+            {Path(path).stem: path for path in units_figures},
+            base_dir,
+        ),
         figure7_section(
             transfer.get("figure7"),
             reference["figure7"]["gaussian_noise_stddev_1_accuracy"],

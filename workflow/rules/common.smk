@@ -2,6 +2,7 @@
 from intriguing.mnist import FILES as MNIST_FILES
 from intriguing.params import model_options
 from intriguing.spectral_analysis import ALEXNETS
+from intriguing.units_analysis import FIGURE_KINDS as UNITS_FIGURE_KINDS
 
 RAW_FILES = expand("data/raw/{name}", name=MNIST_FILES)
 SPLIT = "data/processed/split.npz"
@@ -44,6 +45,15 @@ ALEXNET_WEIGHTS = {
     "alexnet_torchvision": config["spectral"]["alexnet_weights"],
     "alexnet_original": config["spectral"]["alexnet_original_weights"],
 }
+# Unit analysis (Section 3): per network its statistics and three figures (FIGURE_KINDS), and
+# the merged statistics; "imagefolder" is the torchvision/ImageFolder variant, on when a root
+# is set.
+UNITS_MODELS = config["units"]["models"]
+UNITS_IMAGEFOLDER = config["units"]["imagefolder"]["root"] is not None
+UNITS_NETWORKS = [*UNITS_MODELS, *(["imagefolder"] if UNITS_IMAGEFOLDER else [])]
+UNITS_METRICS = "reports/metrics/units/{model}.json"
+UNITS_FIGURE = "reports/figures/units/{model}_{kind}.png"
+UNITS_SUMMARY = "reports/metrics/units.json"
 REPORT_MD = "reports/report.md"
 REPORT_HTML = "reports/report.html"
 BENCHMARKS = "reports/benchmarks"

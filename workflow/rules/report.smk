@@ -17,6 +17,10 @@ rule report:
             [DISTORTION_HISTOGRAM, *expand(ADVERSARIAL_EXAMPLES, set=ADVERSARIAL_SETS)]
         ),
         transfer_figures=ancient([*expand(TRANSFER_FIGURE, table=TRANSFER_TABLES), FIGURE7_FIGURE]),
+        units=ancient(UNITS_SUMMARY),
+        units_figures=ancient(
+            expand(UNITS_FIGURE, model=UNITS_NETWORKS, kind=UNITS_FIGURE_KINDS)
+        ),
     output:
         markdown=REPORT_MD,
         html=report(

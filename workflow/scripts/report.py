@@ -15,4 +15,6 @@ build_report(
     transfer_figures=list(sm.input.transfer_figures),
     adversarial_figures=list(sm.input.adversarial_figures),
     benchmarks_dir=sm.params.benchmarks,
+    units_file=sm.input.units,
+    units_figures=list(sm.input.units_figures),
 )

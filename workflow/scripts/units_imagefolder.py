@@ -1,0 +1,20 @@
+"""Rule `units_imagefolder`."""
+
+from intriguing.units_analysis import UnitsJob, UnitsOptions, imagefolder_units_task
+
+sm = snakemake  # noqa: F821
+settings = sm.params.imagefolder
+imagefolder_units_task(
+    root=sm.input.root,
+    model_name=settings["model"],
+    weights_file=sm.input.get("weights"),
+    layer=settings["layer"],
+    resize=settings["resize"],
+    crop=settings["crop"],
+    batch_size=settings["batch_size"],
+    images=sm.params.images,
+    job=UnitsJob(
+        UnitsOptions(**sm.params.options), dict(sm.output.items()), sm.params.device, sm.threads,
+        sm.params.profile,
+    ),  # fmt: skip
+)

@@ -400,9 +400,13 @@ def build_report(
     profile: str,
     spectral_files: list[str] = (),
     spectral_figures: list[str] = (),
+    instability_files: list[str] = (),
+    instability_figures: list[str] = (),
 ) -> None:
-    """Render the reproduction report from the metrics files (and the spectral results and
-    their figures, named after their network)."""
+    """Render the reproduction report from the metrics files (and the spectral and instability
+    results and their figures, named after their network or model)."""
+    from intriguing.report_instability import instability_section  # it imports this module
+
     reference = paper_reference()
     metrics = {Path(path).stem: read_json(path) for path in metric_files}
     adversarial = {Path(path).stem: read_json(path) for path in adversarial_files}
@@ -431,6 +435,11 @@ def build_report(
         training_details_section(metrics),
         table5_section(spectral, figures, reference["table5"], base_dir),
         mnist_bounds_section(spectral, figures, base_dir),
+        instability_section(
+            {Path(path).stem: read_json(path) for path in instability_files},
+            {Path(path).stem: path for path in instability_figures},
+            base_dir,
+        ),
         provenance_section(provenance(profile)),
     ]
     text = "\n\n".join(sections) + "\n"

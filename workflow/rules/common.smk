@@ -29,6 +29,9 @@ ALEXNET_WEIGHTS = {
     "alexnet_torchvision": config["spectral"]["alexnet_weights"],
     "alexnet_original": config["spectral"]["alexnet_original_weights"],
 }
+# Observed gains of the adversarial perturbations against the frame bounds (beyond the paper).
+INSTABILITY_METRICS = "reports/metrics/instability/{model}.json"
+INSTABILITY_FIGURE = "reports/figures/instability/{model}.png"
 REPORT_MD = "reports/report.md"
 REPORT_HTML = "reports/report.html"
 BENCHMARKS = "reports/benchmarks"

@@ -1,5 +1,6 @@
 # DVC stage `report`: the reproduction report, our numbers beside the paper's.
-# Its inputs are made by the `train` and `spectral` stages, hence ancient().
+# Its inputs are made by the `train`, `adversarial`, `spectral` and `instability` stages, hence
+# ancient().
 
 
 rule report:
@@ -12,6 +13,8 @@ rule report:
         ),
         spectral=ancient(expand(SPECTRAL_METRICS, network=SPECTRAL_NETWORKS)),
         spectral_figures=ancient(expand(SPECTRAL_FIGURE, network=SPECTRAL_NETWORKS)),
+        instability=ancient(expand(INSTABILITY_METRICS, model=INSTABILITY_MODELS)),
+        instability_figures=ancient(expand(INSTABILITY_FIGURE, model=INSTABILITY_MODELS)),
     output:
         markdown=REPORT_MD,
         html=REPORT_HTML,

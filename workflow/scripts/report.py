@@ -11,4 +11,6 @@ build_report(
     sm.params.profile,
     spectral_files=list(sm.input.spectral),
     spectral_figures=list(sm.input.spectral_figures),
+    instability_files=list(sm.input.instability),
+    instability_figures=list(sm.input.instability_figures),
 )

@@ -250,8 +250,8 @@ def plot_instability(result: dict[str, Any], path: str) -> None:
     for axes, (bound, gain, title) in zip(
         panels,
         [
-            ("upper", "gain", "per layer: |Δφ_k| / |Δφ_{k-1}|"),
-            ("upper_product", "cumulative_gain", "from the input: |Δφ_k| / |r|"),
+            ("upper", "gain", "per layer: ‖Δφ_k‖ / ‖Δφ_{k−1}‖"),
+            ("upper_product", "cumulative_gain", "from the input: ‖Δφ_k‖ / ‖r‖"),
         ],
         strict=True,
     ):

@@ -54,11 +54,11 @@ def instability_section(
     parts = [
         TITLE,
         "The product of the layers' upper frame bounds bounds how much any perturbation r can "
-        "change a network's output, |φ(x + r) − φ(x)| ≤ U₁⋯U_K |r| (Section 4.3). How much of "
+        "change a network's output, ‖φ(x + r) − φ(x)‖ ≤ U₁⋯U_K ‖r‖ (Section 4.3). How much of "
         "that does an adversarial example use? For every successful adversarial example of our "
         "sets, with φ_k the output of layer k (its linear map, then its activation or pooling; "
-        "φ₀ = x): the *per-layer gain* |Δφ_k| / |Δφ_{k−1}|, bounded by U_k, and the *cumulative "
-        "gain* |Δφ_k| / |r|, bounded by U₁⋯U_k. Looseness = bound ÷ largest observed gain. The "
+        "φ₀ = x): the *per-layer gain* ‖Δφ_k‖ / ‖Δφ_{k−1}‖, bounded by U_k, and the *cumulative "
+        "gain* ‖Δφ_k‖ / ‖r‖, bounded by U₁⋯U_k. Looseness = bound ÷ largest observed gain. The "
         "sigmoid is ¼-Lipschitz, so on the sigmoid networks a factor of 4 per hidden layer of "
         "the looseness is the activation's alone.",
     ]
@@ -87,7 +87,7 @@ def instability_section(
                 "adversarial examples (used of n)",
                 "mean distortion",
                 "product of uppers",
-                "max |Δlogits| / |r|",
+                "max ‖Δlogits‖ / ‖r‖",
                 "looseness",
             ],
             summary,

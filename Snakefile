@@ -22,6 +22,7 @@ include: "workflow/rules/adversarial.smk"
 include: "workflow/rules/transfer.smk"
 include: "workflow/rules/spectral.smk"
 include: "workflow/rules/units.smk"
+include: "workflow/rules/instability.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -34,4 +35,5 @@ rule all:
         rules.all_transfer.input,
         rules.all_spectral.input,
         rules.all_units.input,
+        rules.all_instability.input,
         rules.all_report.input,

@@ -197,6 +197,33 @@ def test_example_result_does_not_depend_on_batch(softmax_model: nn.Module) -> No
             assert batched.iterations[example] == alone.iterations[0]
 
 
+class GradientRowCounter(nn.Module):
+    """A model that counts the examples it evaluates with an input gradient."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model, self.rows = model, 0
+
+    def forward(self, x: Tensor) -> Tensor:
+        self.rows += x.shape[0] if x.requires_grad else 0
+        return self.model(x)
+
+
+def test_evaluations_count_each_examples_model_passes(softmax_model: nn.Module) -> None:
+    x, target = attack_inputs(6, torch.float64)
+    one_at_a_time = GradientRowCounter(softmax_model)
+    alone = minimal_adversarial(one_at_a_time, x, target, batch_size=1)
+    # A batch of one never holds a finished example, so every model row is some example's own.
+    assert int(alone.evaluations.sum()) == one_at_a_time.rows
+    assert (alone.evaluations >= alone.iterations + 1).all()
+    batched = GradientRowCounter(softmax_model)
+    together = minimal_adversarial(batched, x, target)
+    # Per example the count does not depend on the batch; the batch may also carry finished
+    # examples until it is compacted.
+    assert torch.equal(together.evaluations, alone.evaluations)
+    assert int(together.evaluations.sum()) <= batched.rows
+
+
 def test_instant_example_does_not_interact_with_slow_one(mlp_model_float64: nn.Module) -> None:
     x, target = attack_inputs(1, torch.float64)
     clean = x[:1].clone()

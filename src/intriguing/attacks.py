@@ -90,8 +90,9 @@ class AttackResult:
         solution of the last c tried (the strongest attempt). success: model(x_adv).argmax ==
         target. distortion: the paper's measure between x and x_adv. c: penalty weight whose
         solve produced x_adv (inf when x already was classified as target). iterations: accepted
-        L-BFGS steps over all solves. evaluations: model forward+backward passes per example.
-        target: the attacked label.
+        L-BFGS steps over all solves. evaluations: model forward+backward passes per example
+        (its own; the batched model call also carries finished examples until the batch is
+        compacted, so the model may see more rows in all). target: the attacked label.
     """
 
     x_adv: Tensor

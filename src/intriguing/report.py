@@ -420,9 +420,13 @@ def build_report(
     benchmarks_dir: str | None = None,
     units_file: str | None = None,
     units_figures: list[str] = (),
+    instability_files: list[str] = (),
+    instability_figures: list[str] = (),
 ) -> None:
-    """Render the reproduction report from the metrics files (and the spectral, transfer and
-    unit-analysis results and their figures, each named after its network, table or model)."""
+    """Render the reproduction report from the metrics files (and the spectral, transfer,
+    unit-analysis and instability results and their figures, each named after its network,
+    table or model)."""
+    from intriguing.report_instability import instability_section  # it imports this module
     from intriguing.report_transfer import figure7_section, transfer_section
 
     reference = paper_reference()
@@ -481,6 +485,11 @@ def build_report(
         training_details_section(metrics),
         table5_section(spectral, figures, reference["table5"], base_dir),
         mnist_bounds_section(spectral, figures, base_dir),
+        instability_section(
+            {Path(path).stem: read_json(path) for path in instability_files},
+            {Path(path).stem: path for path in instability_figures},
+            base_dir,
+        ),
         provenance_section(provenance(profile), rule_wall_times(benchmarks_dir)),
     ]
     text = "\n\n".join(sections) + "\n"

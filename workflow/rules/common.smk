@@ -54,6 +54,9 @@ UNITS_NETWORKS = [*UNITS_MODELS, *(["imagefolder"] if UNITS_IMAGEFOLDER else [])
 UNITS_METRICS = "reports/metrics/units/{model}.json"
 UNITS_FIGURE = "reports/figures/units/{model}_{kind}.png"
 UNITS_SUMMARY = "reports/metrics/units.json"
+# Observed gains of the adversarial perturbations against the frame bounds (beyond the paper).
+INSTABILITY_METRICS = "reports/metrics/instability/{model}.json"
+INSTABILITY_FIGURE = "reports/figures/instability/{model}.png"
 REPORT_MD = "reports/report.md"
 REPORT_HTML = "reports/report.html"
 BENCHMARKS = "reports/benchmarks"

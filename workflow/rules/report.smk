@@ -1,5 +1,6 @@
 # DVC stage `report`: the reproduction report, our numbers beside the paper's.
-# Its inputs are made by the `train` and `spectral` stages, hence ancient().
+# Its inputs are made by the `train`, `adversarial`, `spectral` and `instability` stages, hence
+# ancient().
 
 
 rule report:
@@ -21,6 +22,8 @@ rule report:
         units_figures=ancient(
             expand(UNITS_FIGURE, model=UNITS_NETWORKS, kind=UNITS_FIGURE_KINDS)
         ),
+        instability=ancient(expand(INSTABILITY_METRICS, model=INSTABILITY_MODELS)),
+        instability_figures=ancient(expand(INSTABILITY_FIGURE, model=INSTABILITY_MODELS)),
     output:
         markdown=REPORT_MD,
         html=report(

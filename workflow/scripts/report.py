@@ -17,4 +17,6 @@ build_report(
     benchmarks_dir=sm.params.benchmarks,
     units_file=sm.input.units,
     units_figures=list(sm.input.units_figures),
+    instability_files=list(sm.input.instability),
+    instability_figures=list(sm.input.instability_figures),
 )

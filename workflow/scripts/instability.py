@@ -1,0 +1,19 @@
+"""Rule `instability`."""
+
+from pathlib import Path
+
+from intriguing.instability import instability_task
+
+sm = snakemake  # noqa: F821
+instability_task(
+    name=sm.wildcards.model,
+    spec_params=sm.params.spec,
+    model_path=sm.input.model,
+    set_paths=list(sm.input.sets),
+    raw_dir=Path(sm.input.raw[0]).parent,
+    spectral_path=sm.input.spectral,
+    metrics_path=sm.output.metrics,
+    figure_path=sm.output.figure,
+    device=sm.params.device,
+    threads=sm.threads,
+)

@@ -121,6 +121,17 @@ def test_weight_decay_length_must_match_layers():
             lambda p: p["profiles"]["smoke"]["spectral"].update(alexnet_input_size=32),
             "['alexnet_input_size']",
         ),
+        (
+            lambda p: p["profiles"]["full"]["adversarial"].update(test_samples=-1),
+            "{'type': 'integer', 'minimum': 1}, {'type': 'null'}]}\n\n"
+            "On instance['profiles']['full']['adversarial']['test_samples']",
+        ),
+        (
+            lambda p: p["models"]["m1"].update(activation="swish"),
+            "'swish' is not one of ['sigmoid', 'relu', 'tanh']",
+        ),
+        (lambda p: p.update(device="tpu"), "'tpu' is not one of ['auto', 'cpu', 'cuda']"),
+        (lambda p: p.update(deterministic="yes"), "On instance['deterministic']"),
     ],
     ids=[
         "unknown key",
@@ -134,6 +145,10 @@ def test_weight_decay_length_must_match_layers():
         "unknown attacked model",
         "unknown spectral model",
         "AlexNet input too small",
+        "negative attack sample size",
+        "unknown activation",
+        "unknown device",
+        "determinism not a boolean",
     ],
 )
 def test_bad_params_are_rejected_naming_the_key(mutate, expected):

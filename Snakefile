@@ -1,8 +1,11 @@
 # intriguing: the Snakemake workflow that reproduces Szegedy et al. 2013.
 # `uv run snakemake --cores all` runs everything; `--config profile=smoke` picks the tiny profile.
+import os
+
 from snakemake.utils import min_version, validate
 
 from intriguing.params import check_params, resolve_profile
+from intriguing.runtime import determinism_environment
 
 min_version("9.0")
 
@@ -13,6 +16,8 @@ configfile: "params.yaml"
 validate(config, "workflow/schemas/params.schema.yaml")
 check_params(config)
 SETTINGS = resolve_profile(config)
+# Inherited by every job's process, wherever it runs (intriguing.runtime.configure_job).
+os.environ.update(determinism_environment(config["deterministic"]))
 
 
 include: "workflow/rules/common.smk"

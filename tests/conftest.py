@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,6 +32,15 @@ GIT_IDENTITY = {
         (f"GIT_{role}_EMAIL", "tests@localhost"),
     )
 }
+
+
+#: A metrics JSON's wall-clock times, the only lines that differ between two runs of a job.
+TIMING_LINE = re.compile(r'^\s*"wall_seconds": [^\n]*\n', flags=re.MULTILINE)
+
+
+def without_timing(metrics_text: str) -> str:
+    """A metrics JSON file's text without its `wall_seconds` lines (README, "Reliability")."""
+    return TIMING_LINE.sub("", metrics_text)
 
 
 def mnist_dir() -> Path:

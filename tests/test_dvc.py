@@ -1,5 +1,6 @@
 """DVC on a throwaway git repository: repro, status, experiments, and the default remote."""
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -65,13 +66,42 @@ def test_experiment_changes_a_metric(repo, mnist_source):
     assert "tiny-history" in table and "test_error" in table
 
 
+def cached_outputs(repo: Path) -> list[str]:
+    """The outputs dvc.yaml stores in the cache (and so pushes): every `outs` entry not marked
+    `cache: false`."""
+    stages = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
+    return [
+        next(iter(out)) if isinstance(out, dict) else out
+        for stage in stages.values()
+        for out in stage.get("outs", [])
+        if not (isinstance(out, dict) and next(iter(out.values())).get("cache") is False)
+    ]
+
+
+def file_hashes(repo: Path, outputs: list[str]) -> dict[str, str]:
+    """MD5 of every file under the outputs, by path."""
+    return {
+        str(path.relative_to(repo)): hashlib.md5(path.read_bytes()).hexdigest()
+        for output in outputs
+        for path in ([repo / output] if (repo / output).is_file() else (repo / output).rglob("*"))
+        if path.is_file()
+    }
+
+
 def test_push_and_pull_round_trip(repo, mnist_source):
+    """Push to the default remote, delete every cached output and the cache: pull restores each
+    file byte for byte, and DVC finds the workspace up to date."""
+    outputs = cached_outputs(repo)
+    assert {"data/raw", "models", "data/adversarial"} <= set(outputs)
+    before = file_hashes(repo, outputs)
+    assert "models/softmax1.pt" in before and len(before) >= 8
     run(["dvc", "push"], repo)
     assert (repo.parent / "intriguing-dvc-remote").is_dir()
-    shutil.rmtree(repo / "models")
+    for output in outputs:
+        shutil.rmtree(repo / output)
     shutil.rmtree(repo / ".dvc" / "cache")
     run(["dvc", "pull"], repo)
-    assert (repo / "models" / "softmax1.pt").is_file()
+    assert file_hashes(repo, outputs) == before
     assert "up to date" in run(["dvc", "status"], repo).stdout
 
 

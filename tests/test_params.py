@@ -126,6 +126,17 @@ def test_weight_decay_length_must_match_layers():
             lambda p: p["transfer"].update(figure7_models=["m1"]),
             "transfer.figure7_models[0]: model 'm1' is not in adversarial.table2_models",
         ),
+        (
+            lambda p: p["profiles"]["full"]["adversarial"].update(test_samples=-1),
+            "{'type': 'integer', 'minimum': 1}, {'type': 'null'}]}\n\n"
+            "On instance['profiles']['full']['adversarial']['test_samples']",
+        ),
+        (
+            lambda p: p["models"]["m1"].update(activation="swish"),
+            "'swish' is not one of ['sigmoid', 'relu', 'tanh']",
+        ),
+        (lambda p: p.update(device="tpu"), "'tpu' is not one of ['auto', 'cpu', 'cuda']"),
+        (lambda p: p.update(deterministic="yes"), "On instance['deterministic']"),
     ],
     ids=[
         "unknown key",
@@ -141,6 +152,10 @@ def test_weight_decay_length_must_match_layers():
         "AlexNet input too small",
         "negative noise level",
         "Figure 7 model without a training-set adversarial set",
+        "negative attack sample size",
+        "unknown activation",
+        "unknown device",
+        "determinism not a boolean",
     ],
 )
 def test_bad_params_are_rejected_naming_the_key(mutate, expected):

@@ -24,7 +24,7 @@ from intriguing.attacks import (
     minimal_adversarial_closest,
 )
 from intriguing.models import ModelSpec, load_checkpoint
-from intriguing.runtime import configure_threads, device_description, select_device
+from intriguing.runtime import configure_job, device_description, select_device
 from intriguing.stats import wilson_interval
 
 SPLITS = ("train", "test")
@@ -105,14 +105,17 @@ def adversarial_task(
     output_metrics: str,
 ) -> None:
     """Rule `adversarial`: attack one model on a split's sampled originals; save set + metrics."""
-    configure_threads(threads)
+    configure_job(threads)
     target = select_device(device)
     model, _ = load_checkpoint(model_path, ModelSpec.from_params(name, spec_params), target)
     model.requires_grad_(False)
     data = mnist.load_mnist(Path(raw_files[0]).parent)
     indices, x, labels = originals(data, split, samples, seed)
     started = time.perf_counter()
-    result = attack(model, x.to(target), labels.to(target), policy, seed, options)
+    try:
+        result = attack(model, x.to(target), labels.to(target), policy, seed, options)
+    except FloatingPointError as error:  # the attack names the example and the step
+        raise FloatingPointError(f"model {name}, {split} set: {error}") from error
     if target.type == "cuda":
         torch.cuda.synchronize()
     seconds = time.perf_counter() - started

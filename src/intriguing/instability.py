@@ -36,7 +36,7 @@ from intriguing import io, mnist
 from intriguing.adversarial_sets import load_set
 from intriguing.attacks import distortion
 from intriguing.models import ModelSpec, load_checkpoint
-from intriguing.runtime import configure_threads, device_description, select_device
+from intriguing.runtime import configure_job, device_description, select_device
 
 WEIGHT_LAYERS = (nn.Conv2d, nn.Linear)
 
@@ -209,7 +209,7 @@ def instability_task(
     threads: int,
 ) -> None:
     """Rule `instability`: observed gains of one model's adversarial sets against its bounds."""
-    configure_threads(threads)
+    configure_job(threads)
     target = select_device(device)
     model, _ = load_checkpoint(model_path, ModelSpec.from_params(name, spec_params), target)
     spectral = io.read_json(spectral_path)

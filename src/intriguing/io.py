@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import glob
 import json
 import os
 import tempfile
@@ -11,13 +12,31 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+TEMPORARY_SUFFIX = ".tmp"
+
+
+def temporary_files(path: str | os.PathLike[str]) -> list[Path]:
+    """Temporary files of `path` (`.<name>.<random>.tmp` beside it) that an atomic write left,
+    e.g. one killed with SIGKILL before it could rename or delete its file."""
+    final = Path(path)
+    pattern = f".{glob.escape(final.name)}.{'?' * 8}{TEMPORARY_SUFFIX}"  # mkstemp: 8 characters
+    return sorted(final.parent.glob(pattern))
+
 
 @contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds."""
+    """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds.
+
+    Temporary files an earlier, killed write of the same path left behind are deleted first
+    (only one job ever writes a given output, so none of them can still be in use).
+    """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+    for leftover in temporary_files(final):
+        leftover.unlink(missing_ok=True)
+    handle, tmp_name = tempfile.mkstemp(
+        prefix=f".{final.name}.", suffix=TEMPORARY_SUFFIX, dir=final.parent
+    )
     os.close(handle)
     tmp = Path(tmp_name)
     try:

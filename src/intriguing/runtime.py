@@ -1,4 +1,4 @@
-"""Device, thread and seed handling shared by every job."""
+"""Device, thread, determinism and seed handling shared by every job."""
 
 from __future__ import annotations
 
@@ -24,6 +24,45 @@ def configure_threads(threads: int) -> None:
     threads = max(1, int(threads))
     torch.set_num_threads(threads)
     os.environ["OMP_NUM_THREADS"] = str(threads)
+
+
+#: Set by the Snakefile from params.yaml's `deterministic` and inherited by every job's process
+#: (local, cluster-generic or SLURM); unset means deterministic.
+DETERMINISTIC_ENV = "INTRIGUING_DETERMINISTIC"
+#: cuBLAS needs a fixed workspace to make its matrix products deterministic on CUDA >= 10.2.
+CUBLAS_WORKSPACE = ":4096:8"
+
+
+def determinism_environment(deterministic: bool) -> dict[str, str]:
+    """The environment a job needs for the `deterministic` param (set before torch uses cuBLAS)."""
+    environment = {DETERMINISTIC_ENV: "1" if deterministic else "0"}
+    if deterministic:
+        environment["CUBLAS_WORKSPACE_CONFIG"] = CUBLAS_WORKSPACE
+    return environment
+
+
+def deterministic_requested() -> bool:
+    return os.environ.get(DETERMINISTIC_ENV, "1") != "0"
+
+
+def configure_determinism(deterministic: bool) -> None:
+    """Make torch deterministic on the GPU as far as it can, or let it pick the fastest kernels.
+
+    On: deterministic algorithms only (an operation that has none raises a RuntimeError naming
+    it), cuDNN without benchmarking and in deterministic mode, cuBLAS with a fixed workspace.
+    On the CPU the pipeline's results do not depend on this setting.
+    """
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE)
+    torch.use_deterministic_algorithms(deterministic)
+    torch.backends.cudnn.benchmark = not deterministic
+    torch.backends.cudnn.deterministic = deterministic
+
+
+def configure_job(threads: int) -> None:
+    """Per-job torch setup: the granted cores, and the determinism params.yaml asks for."""
+    configure_threads(threads)
+    configure_determinism(deterministic_requested())
 
 
 def seed_everything(seed: int) -> None:

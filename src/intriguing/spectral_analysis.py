@@ -52,7 +52,7 @@ from torch import nn
 from intriguing import io
 from intriguing.models import INPUT_SHAPE, ModelSpec, load_checkpoint
 from intriguing.plotting import pyplot, save_figure
-from intriguing.runtime import configure_threads, device_description, select_device
+from intriguing.runtime import configure_job, device_description, select_device
 from intriguing.spectral import (
     TracedLayer,
     layer_frame_bounds,
@@ -303,9 +303,9 @@ def spectral_task(
     """Rule `spectral`: frame bounds of one network's layers as JSON and a bar plot.
 
     AlexNets take weights_file (optional); MNIST models model_path and their registry entry.
-    `seconds` in the JSON is the time of the bounds alone (not of loading or downloading).
+    `wall_seconds` in the JSON is the time of the bounds alone (not of loading or downloading).
     """
-    configure_threads(threads)
+    configure_job(threads)
     settings = SpectralOptions(**options)
     target = select_device(device)
     result: dict[str, Any] = {"network": network, "profile": profile}
@@ -328,7 +328,7 @@ def spectral_task(
         for layer in trace_layers(module, shape)
     ]
     result |= {
-        "seconds": time.perf_counter() - start,
+        "wall_seconds": time.perf_counter() - start,
         "input_shape": list(parts[0][2]),
         "rows": rows,
         "lipschitz_upper_bound": math.prod(row["upper"] for row in rows),

@@ -30,7 +30,7 @@ from intriguing.adversarial_sets import load_set
 from intriguing.attacks import distortion
 from intriguing.models import ModelSpec, load_checkpoint
 from intriguing.plotting import pyplot, save_figure
-from intriguing.runtime import configure_threads
+from intriguing.runtime import configure_job
 from intriguing.stats import wilson_interval
 
 ERROR_DEFINITION = (
@@ -403,7 +403,7 @@ def transfer_task(
     output_figure: str,
 ) -> None:
     """Rule `transfer`: one transfer table as JSON, long-format CSV and heatmaps."""
-    configure_threads(threads)
+    configure_job(threads)
     sets = load_sets(set_files)
     indices, labels, split = shared_originals(sets)
     amplified = load_sets(amplified_files) if amplified_files else None
@@ -432,7 +432,7 @@ def figure7_task(
     output_figure: str,
 ) -> None:
     """Rule `figure7`."""
-    configure_threads(threads)
+    configure_job(threads)
     sets = load_sets(set_files)
     indices, labels, split = shared_originals(sets)
     x = originals_tensor(raw_files, split, indices)

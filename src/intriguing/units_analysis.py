@@ -33,7 +33,7 @@ from torch import nn
 
 from intriguing import io, mnist
 from intriguing.models import ModelSpec, load_checkpoint
-from intriguing.runtime import configure_threads, device_description, select_device
+from intriguing.runtime import configure_job, device_description, select_device
 from intriguing.units import (
     centred,
     claim_verdict,
@@ -320,7 +320,7 @@ class UnitsJob:
         """Run `analyse(device) -> (result, image)` on the job's hardware, record where and
         how long, and write the JSON and the figures."""
         start = time.perf_counter()
-        configure_threads(self.threads)
+        configure_job(self.threads)
         target = select_device(self.device)
         result, image = analyse(target)
         result |= {

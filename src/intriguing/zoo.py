@@ -21,7 +21,7 @@ from intriguing.models import (
     load_checkpoint,
     save_checkpoint,
 )
-from intriguing.runtime import configure_threads, device_description, seed_everything, select_device
+from intriguing.runtime import configure_job, device_description, seed_everything, select_device
 from intriguing.training import TrainOptions, train
 
 
@@ -65,6 +65,7 @@ def fit_model(
         "optimizer": spec.optimizer,
         "options": options,
         "device": device_description(device),
+        "deterministic": torch.are_deterministic_algorithms_enabled(),
         **result.to_dict(),
     }
     return model, provenance
@@ -83,7 +84,7 @@ def train_task(
     threads: int,
 ) -> None:
     """Rule `train`: train one registry model and save it with its spec and provenance."""
-    configure_threads(threads)
+    configure_job(threads)
     spec = ModelSpec.from_params(name, spec_params)
     data, split = mnist.load_mnist(_raw_dir(raw_files)), mnist.load_split(split_path)
     model, provenance = fit_model(
@@ -105,7 +106,7 @@ def evaluate_task(
     threads: int,
 ) -> None:
     """Rule `evaluate`: error on the training set, the test set, and P1/P2 for P1/P2 models."""
-    configure_threads(threads)
+    configure_job(threads)
     spec = ModelSpec.from_params(name, spec_params)
     target = select_device(device)
     model, provenance = load_checkpoint(model_path, spec, target)

@@ -1,0 +1,269 @@
+"""Cluster safety and determinism: the smoke DAG run job by job as separate processes (Snakemake's
+cluster-generic executor) gives byte-identical metrics to the in-process run; no two jobs write
+the same file, and every write is atomic; every rule declares its threads and resources, and the
+SLURM profile gives the torch rules a GPU."""
+
+import ast
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import ROOT, copy_project, snakemake, without_timing
+from intriguing.models import ModelSpec, build_model
+from intriguing.runtime import (
+    DETERMINISTIC_ENV,
+    configure_determinism,
+    configure_job,
+    determinism_environment,
+)
+from intriguing.training import TrainOptions, train
+
+RULE_FILES = sorted((ROOT / "workflow" / "rules").glob("*.smk"))
+
+
+def metrics_without_timing(project: Path) -> dict[str, str]:
+    """Every metrics JSON of a run, as text with its `wall_seconds` lines removed."""
+    root = project / "reports" / "metrics"
+    return {
+        str(path.relative_to(root)): without_timing(path.read_text())
+        for path in sorted(root.rglob("*.json"))
+    }
+
+
+@pytest.mark.slow
+def test_cluster_generic_run_gives_byte_identical_metrics(smoke_project, mnist_source, tmp_path):
+    """Two runs from scratch: the session's smoke project (local executor) and a copy whose every
+    job is submitted through workflow/profiles/local-cluster as its own background process."""
+    snakemake(smoke_project, "all", mnist=mnist_source)
+    cluster = copy_project(tmp_path / "cluster")
+    result = snakemake(
+        cluster, "all", "--profile", "workflow/profiles/local-cluster", mnist=mnist_source
+    )
+    submitted = re.findall(r"Submitted job \d+ with external jobid '(\d+)'", result.stderr)
+    job_logs = list((cluster / ".snakemake" / "local-cluster").glob("snakejob.*.log"))
+    assert len(job_logs) == len(submitted) == len(set(submitted)) > 0
+    assert {log.name.split(".")[1] for log in job_logs} == set(job_rules())
+    local, separate = metrics_without_timing(smoke_project), metrics_without_timing(cluster)
+    assert len(local) >= 30 and local.keys() == separate.keys()
+    for name in local:
+        assert separate[name] == local[name], f"{name} differs between the two runs"
+    # The Snakefile's `deterministic` reached the jobs through the submit command.
+    assert torch.load(cluster / "models/conv.pt", weights_only=True)["provenance"]["deterministic"]
+    for model in (cluster / "models").glob("*.pt"):
+        first = torch.load(model, weights_only=True)["state_dict"]
+        second = torch.load(smoke_project / "models" / model.name, weights_only=True)["state_dict"]
+        assert all(torch.equal(first[key], second[key]) for key in first), model.name
+
+
+def test_determinism_param_reaches_torch(monkeypatch):
+    assert determinism_environment(True)["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
+    assert "CUBLAS_WORKSPACE_CONFIG" not in determinism_environment(False)
+    try:
+        for value, enabled in (("1", True), ("0", False)):
+            monkeypatch.setenv(DETERMINISTIC_ENV, value)
+            configure_job(threads=1)
+            assert torch.are_deterministic_algorithms_enabled() is enabled
+            assert torch.backends.cudnn.deterministic is enabled
+            assert torch.backends.cudnn.benchmark is not enabled
+    finally:
+        configure_determinism(False)
+        torch.backends.cudnn.benchmark = False
+
+
+def test_cpu_results_do_not_depend_on_the_determinism_param():
+    """What README says: on the CPU the flags change nothing (so CPU runs need no GPU flags)."""
+    spec = ModelSpec.from_params(
+        "toy",
+        {
+            "arch": "mlp",
+            "hidden": [16],
+            "weight_decay": [1e-4, 1e-4],
+            "train_set": "all",
+            "optimizer": "adam_lbfgs",
+        },
+    )
+    generator = torch.Generator().manual_seed(0)
+    x, y = torch.rand(256, 1, 28, 28, generator=generator), torch.arange(256) % 10
+    weights = []
+    try:
+        for deterministic in (True, False):
+            configure_determinism(deterministic)
+            torch.manual_seed(0)
+            model = build_model(spec)
+            train(
+                model,
+                spec,
+                x,
+                y,
+                TrainOptions(adam_epochs=2, lbfgs_iterations=0, polish_iterations=5, batch_size=32),
+            )
+            weights.append([p.detach().clone() for p in model.parameters()])
+    finally:
+        configure_determinism(False)
+        torch.backends.cudnn.benchmark = False
+    assert all(torch.equal(a, b) for a, b in zip(*weights, strict=True))
+
+
+def planned_writes(project: Path) -> list[tuple[str, set[str]]]:
+    """(rule, files it writes: outputs, logs, benchmarks) of every job of a dry run from scratch."""
+    output = snakemake(project, "all", "--dry-run", "--forceall").stdout
+    jobs = []
+    for rule, block in re.findall(
+        r"^(?:local)?rule (\w+):\n(.*?)(?=^\S|\Z)", output, flags=re.MULTILINE | re.DOTALL
+    ):
+        written = re.findall(r"^    (?:output|log|benchmark): (.*)$", block, flags=re.MULTILINE)
+        jobs.append((rule, {path for line in written for path in line.split(", ")}))
+    return jobs
+
+
+def test_no_two_jobs_write_the_same_file(tmp_path):
+    """From Snakemake's plan of the whole default-profile DAG: each file, and each directory a
+    job writes into, belongs to one job only, so parallel jobs (`--cores N`, a cluster) never
+    write the same path."""
+    jobs = planned_writes(copy_project(tmp_path, profile="default"))
+    assert len(jobs) > 40 and {rule for rule, _ in jobs} >= {"train", "adversarial", "report"}
+    owners = Counter(path for _, written in jobs for path in written)
+    assert [path for path, count in owners.items() if count > 1] == []
+    paths = set(owners)
+    nested = [(a, b) for a in paths for b in paths if b.startswith(a.rstrip("/") + "/")]
+    assert nested == []
+
+
+WRITE_METHODS = {
+    "save",
+    "savez",
+    "savez_compressed",
+    "savefig",
+    "write_text",
+    "write_bytes",
+    "to_csv",
+}
+MODULE_WRITERS = {"shutil": {"copy", "copy2", "copyfile", "copyfileobj"}, "json": {"dump"}}
+
+
+def _writes(call: ast.Call) -> bool:
+    """Whether a call writes a file (torch.save, savefig, Path.write_text, open(..., "w") ...)."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        if func.value.id == "io":  # intriguing.io's own atomic helpers
+            return False
+        if func.attr in MODULE_WRITERS.get(func.value.id, ()):
+            return True
+    if isinstance(func, ast.Attribute) and func.attr in WRITE_METHODS:
+        return True
+    is_open = (isinstance(func, ast.Name) and func.id == "open") or (
+        isinstance(func, ast.Attribute) and func.attr == "open"
+    )
+    if not is_open:
+        return False
+    position = 1 if isinstance(func, ast.Name) else 0
+    modes = [k.value for k in call.keywords if k.arg == "mode"] + call.args[position:][:1]
+    return any(isinstance(m, ast.Constant) and set(str(m.value)) & set("wax+") for m in modes)
+
+
+def _in_atomic_block(ancestors: list[ast.AST]) -> bool:
+    return any(
+        isinstance(node, ast.With)
+        and any(
+            isinstance(item.context_expr, ast.Call)
+            and "atomic_path" in ast.unparse(item.context_expr.func)
+            for item in node.items
+        )
+        for node in ancestors
+    )
+
+
+def _calls(tree: ast.AST, ancestors: list[ast.AST] | None = None):
+    """(call, its ancestors, the name of the function it is in) for every call in a tree."""
+    ancestors = ancestors or []
+    for child in ast.iter_child_nodes(tree):
+        if isinstance(child, ast.Call):
+            functions = [n.name for n in ancestors if isinstance(n, ast.FunctionDef)]
+            yield child, ancestors, functions[-1] if functions else None
+        yield from _calls(child, [*ancestors, child])
+
+
+def test_every_file_write_is_atomic():
+    """Every write of the library and the rule scripts happens inside an `atomic_path` block,
+    or in a function that is only ever called inside one (e.g. a download into the temporary)."""
+    sources = [
+        *sorted((ROOT / "src" / "intriguing").glob("*.py")),
+        *sorted((ROOT / "workflow" / "scripts").glob("*.py")),
+    ]
+    calls = [
+        (path.name, *found)
+        for path in sources
+        if path.name != "io.py"
+        for found in _calls(ast.parse(path.read_text()))
+    ]
+    unguarded = {
+        (name, function, ast.unparse(call))
+        for name, call, ancestors, function in calls
+        if _writes(call) and not _in_atomic_block(ancestors)
+    }
+    for name, function, code in sorted(unguarded):
+        call_sites = [
+            ancestors for _, call, ancestors, _ in calls if ast.unparse(call.func) == function
+        ]
+        assert function and call_sites, f"{name}: {code} writes outside atomic_path"
+        assert all(map(_in_atomic_block, call_sites)), (
+            f"{name}: {function}() writes ({code}) and is called outside atomic_path"
+        )
+    assert len(unguarded) < len([c for _, c, _, _ in calls if _writes(c)])
+
+
+def rule_blocks() -> dict[str, str]:
+    """Rule name -> the text of its definition, from every workflow/rules/*.smk file."""
+    blocks = {}
+    for path in RULE_FILES:
+        for name, body in re.findall(
+            r"^rule (\w+):\n(.*?)(?=^\S|\Z)", path.read_text(), flags=re.MULTILINE | re.DOTALL
+        ):
+            blocks[name] = body
+    return blocks
+
+
+def job_rules() -> dict[str, str]:
+    """The rules that run code (script, shell or run), not the aggregate targets."""
+    return {
+        name: body
+        for name, body in rule_blocks().items()
+        if re.search(r"^    (script|shell|run|wrapper):", body, flags=re.MULTILINE)
+    }
+
+
+def test_every_rule_declares_threads_and_resources():
+    rules = job_rules()
+    assert {"train", "adversarial", "spectral", "report"} <= set(rules)
+    for name, body in rules.items():
+        assert re.search(r"^    threads:", body, flags=re.MULTILINE), f"{name}: no threads"
+        resources = re.search(r"^    resources:\n((?:        .*\n)+)", body, flags=re.MULTILINE)
+        assert resources, f"{name}: no resources"
+        for key in ("mem_mb", "runtime"):
+            assert f"{key}=" in resources.group(1), f"{name}: resources lack {key}"
+
+
+def test_slurm_profile_gives_each_torch_rule_a_gpu(tmp_path):
+    """A dry run through the SLURM profile at paper scale: every job asks for CPUs, memory and a
+    runtime, and exactly the rules that put torch on `device` ask for one GPU."""
+    torch_rules = {name for name, body in job_rules().items() if 'device=config["device"]' in body}
+    assert {"train", "adversarial"} <= torch_rules
+    project = copy_project(tmp_path, profile="full")
+    output = snakemake(
+        project, "all", "--dry-run", "--forceall", "--profile", "workflow/profiles/slurm"
+    ).stdout
+    jobs = [
+        (rule, line)
+        for rule, line in re.findall(
+            r"^rule (\w+):\n(?:    .*\n)*?    resources: (.*)$", output, flags=re.MULTILINE
+        )
+        if rule in job_rules()  # not `all`, which only names the targets and is never submitted
+    ]
+    assert {rule for rule, _ in jobs} == set(job_rules())
+    for rule, line in jobs:
+        resources = dict(item.split("=", 1) for item in line.split(", "))
+        assert {"cpus_per_task", "mem_mb", "runtime"} <= set(resources), rule
+        assert resources.get("gpu") == ("1" if rule in torch_rules else None), rule

@@ -1,0 +1,119 @@
+"""A training or attack job killed with SIGKILL midway: nothing is left under its final name, and
+rerunning gives exactly what an uninterrupted run gives (the session's smoke project)."""
+
+import math
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import BIN, copy_project, snakemake, without_timing
+from intriguing import io
+
+pytestmark = pytest.mark.slow
+
+TIMING_KEYS = {"wall_seconds"}
+START_TIMEOUT = 600  # seconds a loaded CI machine may take to start the job
+
+
+@pytest.fixture(scope="module")
+def kill_project(tmp_path_factory, smoke_project, mnist_source) -> Path:
+    """A smoke project holding the data stage's outputs of the session's smoke project."""
+    snakemake(smoke_project, "all_data", mnist=mnist_source)
+    project = copy_project(tmp_path_factory.mktemp("kill") / "project")
+    for stage_output in ("data/raw", "data/processed"):
+        shutil.copytree(smoke_project / stage_output, project / stage_output)
+    return project
+
+
+def start(project: Path, target: str, mnist: Path) -> subprocess.Popen:
+    """Snakemake in its own process group (its jobs inherit it), as a user's shell starts it."""
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "MNIST_DIR": str(mnist)}
+    return subprocess.Popen(
+        ["snakemake", "--cores", "2", target],
+        cwd=project,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def wait_for_job_script(project: Path, process: subprocess.Popen, rule: str) -> None:
+    """Wait until the rule's job runs: Snakemake has written its script and not yet removed it."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while not list((project / ".snakemake" / "scripts").glob(f"*.{rule}.py")):
+        assert process.poll() is None, f"Snakemake ended ({process.returncode}) before {rule} ran"
+        assert time.monotonic() < deadline, f"job {rule} did not start"
+        time.sleep(0.05)
+
+
+def assert_same_payload(first, second) -> None:
+    """Two torch.save payloads hold the same tensors and values, NaN included, timings aside."""
+    if isinstance(first, torch.Tensor):
+        torch.testing.assert_close(first, second, rtol=0, atol=0, equal_nan=True)
+    elif isinstance(first, dict):
+        assert first.keys() == second.keys()
+        for key in first.keys() - TIMING_KEYS:
+            assert_same_payload(first[key], second[key])
+    elif isinstance(first, list | tuple):
+        assert len(first) == len(second)
+        for one, other in zip(first, second, strict=True):
+            assert_same_payload(one, other)
+    elif isinstance(first, float) and math.isnan(first):
+        assert math.isnan(second)
+    else:
+        assert first == second
+
+
+def kill_and_resume(project: Path, rule: str, outputs: list[str], mnist: Path) -> None:
+    """Start the job, SIGKILL Snakemake's whole process group while the job runs, check that no
+    output exists, then unlock (the killed Snakemake could not) and rerun."""
+    process = start(project, outputs[0], mnist)
+    wait_for_job_script(project, process, rule)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    for output in outputs:
+        assert not (project / output).exists(), f"{output} exists after the kill"
+    # A kill during the final write would leave the write's temporary file beside the output.
+    leftover = project / outputs[0]
+    leftover = leftover.with_name(f".{leftover.name}.killedxx{io.TEMPORARY_SUFFIX}")
+    leftover.write_bytes(b"half a file")
+    snakemake(project, "--unlock", mnist=mnist)
+    snakemake(project, outputs[0], mnist=mnist)  # the workflow profile reruns incomplete jobs
+    assert not leftover.exists()
+    assert not list((project / ".snakemake" / "incomplete").glob("*"))
+
+
+def test_killed_training_job_resumes_to_the_same_model(kill_project, smoke_project, mnist_source):
+    model = "models/softmax1.pt"
+    snakemake(smoke_project, model, mnist=mnist_source)
+    kill_and_resume(kill_project, "train", [model], mnist_source)
+    resumed = torch.load(kill_project / model, weights_only=True)
+    uninterrupted = torch.load(smoke_project / model, weights_only=True)
+    assert_same_payload(resumed, uninterrupted)
+
+
+def test_killed_attack_job_resumes_to_the_same_set(kill_project, smoke_project, mnist_source):
+    outputs = [
+        "data/adversarial/softmax1_train.pt",
+        "reports/metrics/adversarial/softmax1_train.json",
+    ]
+    snakemake(smoke_project, *outputs, mnist=mnist_source)
+    if not (kill_project / "models/softmax1.pt").exists():  # run alone: the model is an input
+        snakemake(kill_project, "models/softmax1.pt", mnist=mnist_source)
+    kill_and_resume(kill_project, "adversarial", outputs, mnist_source)
+    assert_same_payload(
+        torch.load(kill_project / outputs[0], weights_only=True),
+        torch.load(smoke_project / outputs[0], weights_only=True),
+    )
+    resumed, uninterrupted = (
+        without_timing((project / outputs[1]).read_text())
+        for project in (kill_project, smoke_project)
+    )
+    assert resumed == uninterrupted

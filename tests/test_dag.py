@@ -71,6 +71,11 @@ def test_dvc_stage_outputs_match_snakemake_targets(default_project):
     for name, stage in stages.items():
         command = shlex.split(stage["cmd"])
         assert command[0] == "snakemake" and "--rerun-triggers" in command, name
+        allowed = command[command.index("--allowed-rules") + 1 :]
+        rules_file = default_project / "workflow" / "rules" / f"{name}.smk"
+        assert allowed == re.findall(r"^\s*rule (\w+):", rules_file.read_text(), re.M), (
+            f"stage {name}: --allowed-rules must list the rules of {rules_file.name}"
+        )
         upstream, frontier = set(), set(direct[name])
         while frontier:
             upstream |= frontier

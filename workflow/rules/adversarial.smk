@@ -1,12 +1,12 @@
 # DVC stage `adversarial`: minimal-distortion adversarial sets (Section 4.1) and Table 4's
-# amplified sets. Models and MNIST come from other DVC stages, hence ancient().
+# amplified sets. Models and MNIST come from other DVC stages.
 
 
 rule adversarial:
     """Box-constrained L-BFGS with a search over c, per example, on a split's sampled originals."""
     input:
-        model=ancient(MODEL_FILE),
-        raw=ancient(RAW_FILES),
+        model=MODEL_FILE,
+        raw=RAW_FILES,
     output:
         set=ADVERSARIAL_SET,
         metrics=ADVERSARIAL_METRICS,
@@ -31,7 +31,7 @@ rule amplify:
     """Table 4's adversarials amplified to a distortion of `adversarial.amplify_stddev`."""
     input:
         set=ADVERSARIAL_SET.replace("{split}", "test"),
-        raw=ancient(RAW_FILES),
+        raw=RAW_FILES,
     output:
         set=AMPLIFIED_SET,
         metrics=AMPLIFIED_METRICS,
@@ -49,7 +49,7 @@ rule adversarial_figures:
     """Example grids (original, difference ×10, adversarial) and distortion histograms."""
     input:
         sets=[ADVERSARIAL_SET.replace("{model}_{split}", name) for name in ADVERSARIAL_SETS],
-        raw=ancient(RAW_FILES),
+        raw=RAW_FILES,
     output:
         examples=report(
             expand(ADVERSARIAL_EXAMPLES, set=ADVERSARIAL_SETS),

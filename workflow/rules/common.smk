@@ -63,12 +63,12 @@ BENCHMARKS = "reports/benchmarks"
 
 
 def spectral_inputs(wildcards):
-    """An MNIST network reads its checkpoint (made by the train stage, hence ancient); an
+    """An MNIST network reads its checkpoint (made by the train stage); an
     AlexNet its local weights file, when params.yaml names one."""
     if wildcards.network in ALEXNETS:
         weights = ALEXNET_WEIGHTS[wildcards.network]
         return {"weights": weights} if weights else {}
-    return {"model": ancient(MODEL_FILE.format(model=wildcards.network))}
+    return {"model": MODEL_FILE.format(model=wildcards.network)}
 
 
 wildcard_constraints:

@@ -1,6 +1,6 @@
 # DVC stage `instability`: the adversarial perturbations' observed gains, layer by layer, against
 # the frame bounds (Section 4.3, beyond the paper). Every input is made by another DVC stage
-# (data, train, adversarial, spectral), hence ancient().
+# (data, train, adversarial, spectral).
 
 # Models with frame bounds and an adversarial set: Table 2's on training images, Table 4's on test.
 INSTABILITY_SPLITS = {
@@ -17,12 +17,12 @@ INSTABILITY_MODELS = [model for model, splits in INSTABILITY_SPLITS.items() if s
 rule instability:
     """Per-layer and cumulative gains of one model's adversarial perturbations vs its bounds."""
     input:
-        model=ancient(MODEL_FILE),
-        sets=lambda wildcards: ancient(
+        model=MODEL_FILE,
+        sets=lambda wildcards: 
             expand(ADVERSARIAL_SET, model=wildcards.model, split=INSTABILITY_SPLITS[wildcards.model])
-        ),
-        spectral=ancient(SPECTRAL_METRICS.replace("{network}", "{model}")),
-        raw=ancient(RAW_FILES),
+        ,
+        spectral=SPECTRAL_METRICS.replace("{network}", "{model}"),
+        raw=RAW_FILES,
     output:
         metrics=INSTABILITY_METRICS,
         figure=INSTABILITY_FIGURE,

@@ -1,29 +1,28 @@
 # DVC stage `report`: the reproduction report, our numbers beside the paper's.
-# Its inputs are made by the `train`, `adversarial`, `spectral` and `instability` stages, hence
-# ancient().
+# Its inputs are made by the other stages.
 
 
 rule report:
     """Render reports/report.md and the self-contained reports/report.html."""
     input:
-        metrics=ancient(expand(TRAIN_METRICS, model=TRAIN_MODELS)),
-        adversarial=ancient(
+        metrics=expand(TRAIN_METRICS, model=TRAIN_MODELS),
+        adversarial=
             expand(ADVERSARIAL_METRICS, model=TABLE2_MODELS, split="train")
             + expand(ADVERSARIAL_METRICS, model=TABLE4_MODELS, split="test")
-        ),
-        spectral=ancient(expand(SPECTRAL_METRICS, network=SPECTRAL_NETWORKS)),
-        spectral_figures=ancient(expand(SPECTRAL_FIGURE, network=SPECTRAL_NETWORKS)),
-        transfer=ancient([*expand(TRANSFER_METRICS, table=TRANSFER_TABLES), FIGURE7_METRICS]),
-        adversarial_figures=ancient(
+        ,
+        spectral=expand(SPECTRAL_METRICS, network=SPECTRAL_NETWORKS),
+        spectral_figures=expand(SPECTRAL_FIGURE, network=SPECTRAL_NETWORKS),
+        transfer=[*expand(TRANSFER_METRICS, table=TRANSFER_TABLES), FIGURE7_METRICS],
+        adversarial_figures=
             [DISTORTION_HISTOGRAM, *expand(ADVERSARIAL_EXAMPLES, set=ADVERSARIAL_SETS)]
-        ),
-        transfer_figures=ancient([*expand(TRANSFER_FIGURE, table=TRANSFER_TABLES), FIGURE7_FIGURE]),
-        units=ancient(UNITS_SUMMARY),
-        units_figures=ancient(
+        ,
+        transfer_figures=[*expand(TRANSFER_FIGURE, table=TRANSFER_TABLES), FIGURE7_FIGURE],
+        units=UNITS_SUMMARY,
+        units_figures=
             expand(UNITS_FIGURE, model=UNITS_NETWORKS, kind=UNITS_FIGURE_KINDS)
-        ),
-        instability=ancient(expand(INSTABILITY_METRICS, model=INSTABILITY_MODELS)),
-        instability_figures=ancient(expand(INSTABILITY_FIGURE, model=INSTABILITY_MODELS)),
+        ,
+        instability=expand(INSTABILITY_METRICS, model=INSTABILITY_MODELS),
+        instability_figures=expand(INSTABILITY_FIGURE, model=INSTABILITY_MODELS),
     output:
         markdown=REPORT_MD,
         html=report(

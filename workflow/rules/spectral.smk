@@ -1,5 +1,5 @@
 # DVC stage `spectral`: frame bounds (Table 5) of both AlexNet forms and of the MNIST models.
-# The MNIST checkpoints are made by the `train` stage, hence ancient() (in spectral_inputs).
+# The MNIST checkpoints are made by the `train` stage (see spectral_inputs).
 
 
 rule spectral:

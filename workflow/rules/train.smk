@@ -1,12 +1,11 @@
 # DVC stage `train`: every model of `train.models`, trained and evaluated.
-# Inputs made by the `data` stage are ancient(): DVC restores them with new mtimes.
 
 
 rule train:
     """Train one registry model on its training set (full-batch L-BFGS, optional Adam warm start)."""
     input:
-        raw=ancient(RAW_FILES),
-        split=ancient(SPLIT),
+        raw=RAW_FILES,
+        split=SPLIT,
     output:
         model=MODEL_FILE,
     params:
@@ -29,8 +28,8 @@ rule evaluate:
     """Train/test (and P1/P2) error of one model, with 95% Wilson intervals."""
     input:
         model=MODEL_FILE,
-        raw=ancient(RAW_FILES),
-        split=ancient(SPLIT),
+        raw=RAW_FILES,
+        split=SPLIT,
     output:
         metrics=TRAIN_METRICS,
     params:

@@ -1,6 +1,6 @@
 # DVC stage `transfer`: Tables 2 and 4 (cross-model and cross-training-set generalisation of
 # adversarial examples, with Gaussian-noise baselines) and Figure 7. Models, MNIST and the
-# adversarial sets come from other DVC stages, hence ancient().
+# adversarial sets come from other DVC stages.
 TRANSFER = {
     "table2": {
         "models": TABLE2_MODELS,
@@ -21,12 +21,12 @@ def transfer_inputs(wildcards):
     """A table reads its models, their adversarial sets (Table 4: also the amplified ones)."""
     table = TRANSFER[wildcards.table]
     inputs = {
-        "models": ancient(expand(MODEL_FILE, model=table["models"])),
-        "sets": ancient(expand(ADVERSARIAL_SET, model=table["models"], split=table["split"])),
-        "raw": ancient(RAW_FILES),
+        "models": expand(MODEL_FILE, model=table["models"]),
+        "sets": expand(ADVERSARIAL_SET, model=table["models"], split=table["split"]),
+        "raw": RAW_FILES,
     }
     if wildcards.table == "table4":
-        inputs["amplified"] = ancient(expand(AMPLIFIED_SET, model=table["models"]))
+        inputs["amplified"] = expand(AMPLIFIED_SET, model=table["models"])
     return inputs
 
 
@@ -60,11 +60,11 @@ rule transfer:
 rule figure7:
     """Originals beside their adversarials, and beside heavy Gaussian noise (Figure 7)."""
     input:
-        models=ancient(expand(MODEL_FILE, model=config["transfer"]["figure7_models"])),
-        sets=ancient(
+        models=expand(MODEL_FILE, model=config["transfer"]["figure7_models"]),
+        sets=
             expand(ADVERSARIAL_SET, model=config["transfer"]["figure7_models"], split="train")
-        ),
-        raw=ancient(RAW_FILES),
+        ,
+        raw=RAW_FILES,
     output:
         metrics=FIGURE7_METRICS,
         figure=report(

@@ -1,13 +1,13 @@
 # DVC stage `units`: units of φ vs random directions (Section 3, Figures 1-2), made quantitative.
-# The models come from the `train` stage and MNIST from the `data` stage, hence ancient().
+# The models come from the `train` stage and MNIST from the `data` stage.
 
 
 def units_inputs(wildcards):
     """The analysed model, MNIST, and the model whose features judge coherence (if any)."""
-    inputs = {"model": ancient(MODEL_FILE.format(model=wildcards.model)), "raw": ancient(RAW_FILES)}
+    inputs = {"model": MODEL_FILE.format(model=wildcards.model), "raw": RAW_FILES}
     other = config["units"]["feature_models"].get(wildcards.model)
     if other is not None:
-        inputs["feature_model"] = ancient(MODEL_FILE.format(model=other))
+        inputs["feature_model"] = MODEL_FILE.format(model=other)
     return inputs
 
 

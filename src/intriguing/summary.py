@@ -77,6 +77,15 @@ def model_rows(metrics: Path, reference: dict[str, Any]) -> list[str]:
 def claim_rows(metrics: Path, reference: dict[str, Any]) -> list[str]:
     """Headline numbers of the transfer tables, spectral and training experiments present."""
     lines = []
+    units = _read(metrics / "units.json")
+    if units:
+        networks = units["networks"]
+        lines.append(
+            f"| Section 3: single units' top images no more coherent than random directions' "
+            f"({', '.join(networks)}) | "
+            f"{' / '.join(n['verdict']['status'] for n in networks.values())} | "
+            "holds (shown qualitatively) |"
+        )
     table2 = _read(metrics / "transfer" / "table2.json")
     if table2:
         lines.append(

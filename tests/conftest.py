@@ -98,6 +98,18 @@ def snakemake(project: Path, *args: str, mnist: Path | None = None, check: bool 
     return run(["snakemake", "--cores", "2", *args], project, mnist, check)
 
 
+@pytest.fixture(autouse=True)
+def torch_determinism_defaults():
+    """Tests that run a job's library function in process (e.g. spectral_task) switch torch's
+    deterministic mode on, as every job does; put torch's defaults back after each test."""
+    yield
+    import torch
+
+    torch.use_deterministic_algorithms(False)
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = False
+
+
 @pytest.fixture(scope="session")
 def smoke_project(tmp_path_factory, mnist_source) -> Path:
     """A project copy on the smoke profile, shared by the rule tests (each asks Snakemake for

@@ -55,6 +55,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 import yaml
+from machine import cpu_name, load_line
 from scipy.optimize import fmin_l_bfgs_b
 from torch import Tensor, nn
 
@@ -67,7 +68,7 @@ REPO = Path(__file__).resolve().parents[1]
 GOAL_DISTORTION_RATIO = 1.01
 GOAL_SPEEDUP = 5.0
 OURS, SCIPY, CW, DDN = "ours (batched L-BFGS)", "scipy one-problem", "foolbox C&W", "foolbox DDN"
-SWEEP_CW = [(5, 1000), (9, 1000), (9, 3000), (12, 3000), (9, 10000)]  # (binary steps, steps)
+SWEEP_CW = [(5, 1000), (9, 1000), (9, 4000)]  # (binary_search_steps, steps)
 SWEEP_DDN = [100, 300, 1000, 3000]
 
 
@@ -408,28 +409,13 @@ def goal_lines(results: dict[str, dict[str, Outcome]]) -> tuple[list[str], bool]
 
 def machine_lines(threads: int, load_start: tuple[float, ...]) -> list[str]:
     """The machine, its load and the software, for the results file."""
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor() or platform.machine(),
-    )
     versions = ", ".join(
         f"{package} {metadata.version(package)}"
         for package in ("torch", "numpy", "scipy", "foolbox", "eagerpy")
     )
-    load_end = os.getloadavg()
     return [
-        f"- machine: {cpu}, os.cpu_count() = {os.cpu_count()}; torch threads: {threads}",
-        f"- load average (1, 5, 15 min) at the start: {', '.join(f'{v:.2f}' for v in load_start)};"
-        f" at the end: {', '.join(f'{v:.2f}' for v in load_end)}"
-        + (
-            " — **the machine was shared with other jobs: timings are inflated**"
-            if max(load_start[0], load_end[0]) > 1.5 * (os.cpu_count() or 1) / 2
-            else ""
-        ),
+        f"- machine: {cpu_name()}, os.cpu_count() = {os.cpu_count()}; torch threads: {threads}",
+        load_line(load_start),
         f"- {versions}; Python {platform.python_version()}",
     ]
 

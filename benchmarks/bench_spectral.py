@@ -21,7 +21,6 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read once, when torch loa
 
 import argparse  # noqa: E402
 import math  # noqa: E402
-import platform  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
@@ -29,6 +28,7 @@ from pathlib import Path  # noqa: E402
 
 import torch  # noqa: E402
 import torchvision  # noqa: E402
+from machine import cpu_name, load_line, load_text  # noqa: E402
 from torch import nn  # noqa: E402
 
 from intriguing.io import write_text  # noqa: E402
@@ -52,10 +52,6 @@ def synchronize(device: torch.device) -> None:
     """Wait for queued GPU work so that timings are honest."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-
-
-def load_text(load: tuple[float, ...]) -> str:
-    return ", ".join(f"{value:.2f}" for value in load)
 
 
 def main() -> None:
@@ -116,12 +112,11 @@ def main() -> None:
             f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: `{' '.join(sys.argv)}`",
             "\n".join(
                 [
-                    f"- machine: {platform.machine()} {platform.processor()}, os.cpu_count() = "
+                    f"- machine: {cpu_name()}, os.cpu_count() = "
                     f"{os.cpu_count()}; torch {torch.__version__}, "
                     f"{torch.get_num_threads()} CPU threads, "
                     f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}",
-                    f"- load average (1, 5, 15 min) at the start: {load_text(load_start)}; at "
-                    f"the end: {load_text(load_end)}",
+                    load_line(load_start),
                     "- GPU: "
                     + (torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"),
                 ]

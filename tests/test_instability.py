@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from test_models import CONV  # a small conv net of the registry's form
 from torch import nn
 
 from intriguing.instability import compare_with_bounds, layer_blocks, observed_gains
@@ -64,21 +65,13 @@ def test_gain_along_the_top_singular_vector_reaches_the_bound():
     [
         {"arch": "mlp", "hidden": [30, 20], "activation": "sigmoid"},
         {"arch": "mlp", "hidden": [30], "activation": "relu"},
-        {
-            "arch": "conv",
-            "conv_channels": 4,
-            "conv_kernel": 5,
-            "pool": 2,
-            "hidden": [16],
-            "activation": "relu",
-            "dropout": 0.5,
-        },
+        CONV,
     ],
 )
 def test_observed_gains_never_exceed_the_frame_bounds(entry):
     layers = len(entry["hidden"]) + 1 + (entry["arch"] == "conv")
     spec = ModelSpec.from_params(
-        "net", {**entry, "weight_decay": [0.0] * layers, "train_set": "all", "optimizer": "adam"}
+        "net", {"weight_decay": [0.0] * layers, "train_set": "all", "optimizer": "adam", **entry}
     )
     torch.manual_seed(0)
     model = build_model(spec).eval()
@@ -96,22 +89,7 @@ def test_observed_gains_never_exceed_the_frame_bounds(entry):
 
 
 def test_blocks_end_before_the_next_weight_layer():
-    spec = ModelSpec.from_params(
-        "conv",
-        {
-            "arch": "conv",
-            "conv_channels": 2,
-            "conv_kernel": 5,
-            "pool": 2,
-            "hidden": [8],
-            "activation": "relu",
-            "dropout": 0.5,
-            "weight_decay": [0.0, 0.0, 0.0],
-            "train_set": "all",
-            "optimizer": "adam",
-        },
-    )
-    blocks = layer_blocks(build_model(spec))
+    blocks = layer_blocks(build_model(ModelSpec.from_params("conv", CONV)))
     assert [name for name, _ in blocks] == ["layers.0", "layers.4", "layers.7"]
     kinds = [[type(m).__name__ for m in block] for _, block in blocks]
     assert kinds == [

@@ -548,7 +548,7 @@ def provenance(profile: str) -> dict[str, str]:
     overrides = params_overrides()
     return {
         "git commit": commit,
-        "DVC experiment": os.environ.get("DVC_EXP_NAME", "none (not run by `dvc exp run`)"),
+        "DVC experiment": os.environ.get("DVC_EXP_NAME", "none (not a DVC experiment)"),
         "profile": profile,
         "params changed from the commit": "; ".join(overrides) if overrides else "none",
         **{f"{name} version": version for name, version in versions.items()},

@@ -230,7 +230,7 @@ def instability_task(
         "lipschitz_upper_bound": spectral["lipschitz_upper_bound"],
         "network_gain_max": rows[-1]["cumulative_gain"]["max"],
         "network_looseness": rows[-1]["cumulative_looseness"],
-        "seconds": time.perf_counter() - started,
+        "wall_seconds": time.perf_counter() - started,
         "device": device_description(target),
     }
     io.write_json(metrics_path, result)

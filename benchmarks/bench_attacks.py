@@ -64,6 +64,7 @@ from intriguing import mnist
 from intriguing.attacks import choose_targets, distortion, minimal_adversarial
 from intriguing.io import write_text
 from intriguing.models import ModelSpec, load_checkpoint
+from intriguing.report import markdown_table
 
 REPO = Path(__file__).resolve().parents[1]
 GOAL_DISTORTION_RATIO = 1.01
@@ -344,11 +345,6 @@ def summary_cells(outcome: Outcome, n: int) -> list[str]:
         f"{outcome.cpu_seconds:.1f}",
         f"{(outcome.gradient_rows + outcome.forward_rows) / n:.0f}",
     ]
-
-
-def markdown_table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
 
 
 def sweep(models: dict[str, nn.Module], x: Tensor, target: Tensor) -> str:

@@ -32,6 +32,7 @@ from machine import cpu_name, load_line, load_text  # noqa: E402
 from torch import nn  # noqa: E402
 
 from intriguing.io import write_text  # noqa: E402
+from intriguing.report import markdown_table  # noqa: E402
 from intriguing.spectral import layer_frame_bounds, original_alexnet, trace_layers  # noqa: E402
 
 SEED = 0
@@ -102,8 +103,6 @@ def main() -> None:
             print(" | ".join(rows[-1]), flush=True)
     load_end = os.getloadavg()
     header = ["network", "device", "layer", "weight", "circular grid", "lower", "upper", "s"]
-    table = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    table += ["| " + " | ".join(row) + " |" for row in rows]
     cpu_total = totals["cpu"]
     verdict = "met" if cpu_total <= GOAL_SECONDS else "not met"
     text = "\n\n".join(
@@ -128,7 +127,7 @@ def main() -> None:
             f"**Goal ({GOAL_SECONDS:g} s for all layers of both forms on the 2-core CPU): "
             f"{verdict}** — {cpu_total:.1f} s on the CPU"
             + (f", {totals['cuda']:.2f} s on the GPU." if "cuda" in totals else "."),
-            "\n".join(table),
+            markdown_table(header, rows),
         ]
     )
     write_text(args.output, text + "\n")

@@ -20,6 +20,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/adversarial.smk"
 include: "workflow/rules/spectral.smk"
+include: "workflow/rules/advtrain.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -30,4 +31,5 @@ rule all:
         rules.all_train.input,
         rules.all_adversarial.input,
         rules.all_spectral.input,
+        rules.all_advtrain.input,
         rules.all_report.input,

@@ -400,9 +400,13 @@ def build_report(
     profile: str,
     spectral_files: list[str] = (),
     spectral_figures: list[str] = (),
+    advtrain_file: str | None = None,
+    advtrain_figure: str | None = None,
 ) -> None:
     """Render the reproduction report from the metrics files (and the spectral results and
-    their figures, named after their network)."""
+    their figures, named after their network, and the adversarial-training summary)."""
+    from intriguing.report_advtrain import advtrain_section  # it imports this module
+
     reference = paper_reference()
     metrics = {Path(path).stem: read_json(path) for path in metric_files}
     adversarial = {Path(path).stem: read_json(path) for path in adversarial_files}
@@ -428,6 +432,12 @@ def build_report(
             [("p1_error", "P1 error"), ("p2_error", "P2 error"), ("test_error", "test error")],
         ),
         adversarial_section(adversarial, reference),
+        advtrain_section(
+            read_json(advtrain_file) if advtrain_file else {},
+            reference["adversarial_training"],
+            advtrain_figure,
+            base_dir,
+        ),
         training_details_section(metrics),
         table5_section(spectral, figures, reference["table5"], base_dir),
         mnist_bounds_section(spectral, figures, base_dir),

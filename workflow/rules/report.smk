@@ -1,5 +1,6 @@
 # DVC stage `report`: the reproduction report, our numbers beside the paper's.
-# Its inputs are made by the `train` and `spectral` stages, hence ancient().
+# Its inputs are made by the `train`, `adversarial`, `spectral` and `advtrain` stages, hence
+# ancient().
 
 
 rule report:
@@ -12,6 +13,8 @@ rule report:
         ),
         spectral=ancient(expand(SPECTRAL_METRICS, network=SPECTRAL_NETWORKS)),
         spectral_figures=ancient(expand(SPECTRAL_FIGURE, network=SPECTRAL_NETWORKS)),
+        advtrain=ancient(ADVTRAIN_SUMMARY),
+        advtrain_figure=ancient(ADVTRAIN_FIGURE),
     output:
         markdown=REPORT_MD,
         html=REPORT_HTML,

@@ -11,4 +11,6 @@ build_report(
     sm.params.profile,
     spectral_files=list(sm.input.spectral),
     spectral_figures=list(sm.input.spectral_figures),
+    advtrain_file=sm.input.advtrain,
+    advtrain_figure=sm.input.advtrain_figure,
 )

@@ -13,6 +13,7 @@ from intriguing.adversarial_training import (
     PoolOptions,
     pool_draws_per_batch,
     refresh_steps,
+    runner_up_labels,
     split_at_level,
     train_with_pool,
 )
@@ -122,8 +123,14 @@ def test_refresh_replaces_the_configured_share():
     assert len(pool) == 60
 
 
-def test_pool_perturbations_stay_in_the_box_and_flip_the_sub_network():
-    pool, model = filled_pool(pool_options(levels=(0, 1, 2)))
+def test_runner_up_labels_pick_the_best_wrong_class():
+    logits = torch.tensor([[1.0, 5.0, 3.0], [9.0, 2.0, 8.0], [0.0, 0.0, 7.0]])
+    assert runner_up_labels(logits, torch.tensor([1, 0, 1])).tolist() == [2, 2, 2]
+
+
+@pytest.mark.parametrize("policy", ["random", "runner_up"])
+def test_pool_perturbations_stay_in_the_box_and_flip_the_sub_network(policy):
+    pool, model = filled_pool(pool_options(levels=(0, 1, 2), target_policy=policy))
     for level, entries in pool.levels.items():
         below, above = split_at_level(model, level)
         with torch.no_grad():
@@ -133,6 +140,14 @@ def test_pool_perturbations_stay_in_the_box_and_flip_the_sub_network():
             prediction = above(perturbed.view_as(below(pool.x[entries.index]))).argmax(dim=1)
         flipped = (prediction != pool.y[entries.index]).float().mean().item()
         assert flipped >= 0.9, (level, flipped)
+
+
+def test_distortion_scale_shrinks_the_stored_perturbations():
+    full, _ = filled_pool(pool_options(levels=(0, 2)))
+    half, _ = filled_pool(pool_options(levels=(0, 2), distortion_scale=0.5))
+    for level in (0, 2):
+        assert torch.equal(full.levels[level].index, half.levels[level].index)
+        torch.testing.assert_close(half.levels[level].delta, 0.5 * full.levels[level].delta)
 
 
 def test_draws_mix_the_configured_share_over_all_levels():
@@ -190,6 +205,10 @@ def test_pool_options_are_validated():
         pool_options(replace_fraction=0)
     with pytest.raises(ValueError, match="distinct"):
         pool_options(levels=(1, 1))
+    with pytest.raises(ValueError, match="unknown pool target policy 'closest'"):
+        pool_options(target_policy="closest")
+    with pytest.raises(ValueError, match="distortion_scale"):
+        pool_options(distortion_scale=0)
 
 
 def params() -> dict:

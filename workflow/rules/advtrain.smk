@@ -20,8 +20,7 @@ def advtrain_settings(wildcards):
 
 
 rule advtrain:
-    """Train one advtrain model with one seed (with its pool when advtrain.pool_levels names it)
-    and measure its train and test error."""
+    """Train one advtrain model with one seed (a pool if pool_levels names it); its errors."""
     input:
         raw=ancient(RAW_FILES),
         split=ancient(SPLIT),
@@ -47,8 +46,7 @@ rule advtrain:
 
 
 rule advtrain_robustness:
-    """Mean minimal distortion of one run's test adversarials (the pipeline's standard attack)
-    and its error on the Table 2 adversarial sets of the zoo's models."""
+    """One run's mean minimal distortion on test images and its error on the Table 2 sets."""
     input:
         model=ADVTRAIN_MODEL,
         raw=ancient(RAW_FILES),
@@ -73,8 +71,7 @@ rule advtrain_robustness:
 
 
 rule advtrain_summary:
-    """reports/metrics/advtrain.json (mean and spread over seeds per model) and the figure of
-    the test error per epoch."""
+    """Mean and spread over seeds per model (advtrain.json); the test-error-per-epoch figure."""
     input:
         runs=expand(ADVTRAIN_RUN, model=ADVTRAIN_MODELS, seed=ADVTRAIN_SEEDS),
         robustness=expand(ADVTRAIN_ROBUSTNESS, model=ADVTRAIN_MODELS, seed=ADVTRAIN_SEEDS),

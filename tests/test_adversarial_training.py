@@ -150,6 +150,17 @@ def test_distortion_scale_shrinks_the_stored_perturbations():
         torch.testing.assert_close(half.levels[level].delta, 0.5 * full.levels[level].delta)
 
 
+def test_max_distortion_caps_the_stored_perturbations():
+    free, _ = filled_pool(pool_options(levels=(0,)))
+    rms = free.levels[0].delta.pow(2).mean(dim=1).sqrt()
+    cap = float(rms.median())
+    capped, _ = filled_pool(pool_options(levels=(0,), max_distortion=cap))
+    capped_rms = capped.levels[0].delta.pow(2).mean(dim=1).sqrt()
+    assert capped_rms.max() <= cap * (1 + 1e-5)
+    torch.testing.assert_close(capped_rms[rms <= cap], rms[rms <= cap])
+    assert (capped_rms < rms).sum() == (rms > cap).sum() > 0
+
+
 def test_draws_mix_the_configured_share_over_all_levels():
     assert pool_draws_per_batch(128, 0.5) == 128
     assert pool_draws_per_batch(100, 0.2) == 25
@@ -209,6 +220,8 @@ def test_pool_options_are_validated():
         pool_options(target_policy="closest")
     with pytest.raises(ValueError, match="distortion_scale"):
         pool_options(distortion_scale=0)
+    with pytest.raises(ValueError, match="max_distortion"):
+        pool_options(max_distortion=-0.1)
 
 
 def params() -> dict:

@@ -21,7 +21,10 @@ implements that recipe for the feed-forward models of :mod:`intriguing.models`:
   refresh starts at the median c that succeeded in the level's previous refresh, so cheap
   attack settings (few c steps) still land near the minimum (within 2-6% of the distortion the
   pipeline's standard settings find). ``distortion_scale`` multiplies the stored perturbations
-  (1: the adversarial examples as found; below 1: points part of the way to them).
+  (1: the adversarial examples as found; below 1: points part of the way to them) and
+  ``max_distortion`` (None: no cap) shrinks those whose distortion (RMS over the level's
+  units) exceeds it: as a model grows robust its minimal adversarials grow, and the largest
+  ones stop resembling their label.
 * **Mixing.** Every minibatch of ``batch_size`` clean images gets ``mix_ratio / (1 - mix_ratio)``
   times as many pool entries drawn uniformly (with replacement) from the pool, labelled with
   their image's true label. An entry of level k is fed to ``above`` as
@@ -69,7 +72,8 @@ class PoolOptions:
     refreshes_per_epoch: refreshes per pass over the clean data; warmup_epochs: clean epochs
     before the first refresh fills the pool; attack: options of
     :func:`intriguing.attacks.minimal_adversarial` used to make the pool's adversarials;
-    target_policy: `random` or `runner_up`; distortion_scale: factor on the stored perturbations.
+    target_policy: `random` or `runner_up`; distortion_scale: factor on the stored perturbations;
+    max_distortion: cap on their distortion (None: none).
     """
 
     levels: tuple[int, ...]
@@ -81,6 +85,7 @@ class PoolOptions:
     attack: dict[str, Any] = field(default_factory=dict)
     target_policy: str = "random"
     distortion_scale: float = 1.0
+    max_distortion: float | None = None
 
     def __post_init__(self) -> None:
         if not self.levels or len(set(self.levels)) != len(self.levels):
@@ -95,6 +100,8 @@ class PoolOptions:
             raise ValueError("refreshes_per_epoch must be >= 1 and warmup_epochs >= 0")
         if self.distortion_scale <= 0:
             raise ValueError(f"distortion_scale must be positive, got {self.distortion_scale}")
+        if self.max_distortion is not None and self.max_distortion <= 0:
+            raise ValueError(f"max_distortion must be positive, got {self.max_distortion}")
         if self.target_policy not in POOL_TARGET_POLICIES:
             raise ValueError(
                 f"unknown pool target policy {self.target_policy!r}; "
@@ -117,6 +124,8 @@ class AdvTrainOptions:
 
 @dataclass
 class AdvTrainResult:
+    """What a run did: steps, time (attacks apart), the per-epoch curve, each refresh's stats."""
+
     steps: int = 0
     final_loss: float = math.nan
     wall_seconds: float = 0.0
@@ -216,6 +225,10 @@ class AdversarialPool:
         attack_options = {**self.options.attack, "c_init": c_hint}
         result = minimal_adversarial(above, clean, targets, **attack_options)
         delta = self.options.distortion_scale * (result.x_adv - clean).flatten(1)
+        if self.options.max_distortion is not None:
+            # The paper's distortion is the RMS of the perturbation: shrink the larger ones.
+            rms = delta.pow(2).mean(dim=1, keepdim=True).sqrt()
+            delta = delta * (self.options.max_distortion / rms.clamp_min(1e-12)).clamp(max=1)
         succeeded = result.success & torch.isfinite(result.c)
         if succeeded.any():
             c_hint = float(result.c[succeeded].median())

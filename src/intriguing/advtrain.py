@@ -289,9 +289,9 @@ def plot_curves(runs: dict[str, list[dict[str, Any]]], path: str) -> None:
         )
     axes.set_xlabel("epoch")
     axes.set_ylabel("test error (%)")
-    axes.set_yscale("log")
-    axes.set_title("Adversarial training: test error per epoch (mean over seeds, band min–max)")
-    axes.grid(True, which="both", alpha=0.3)
+    axes.xaxis.get_major_locator().set_params(integer=True)
+    axes.set_title("Test error per epoch: mean over seeds, band from min to max", fontsize=10)
+    axes.grid(True, alpha=0.3)
     axes.legend()
     with io.atomic_path(path) as tmp:
         figure.savefig(tmp, format="png", dpi=110, metadata={"Software": None})

@@ -67,8 +67,9 @@ def advtrain_section(
     intro = (
         "Sigmoid 100-100-10 networks trained by the same mini-batch Adam loop, budget and seeds; "
         "the pool models mix adversarial examples (box-constrained L-BFGS, minimal distortion, "
-        "toward random wrong labels) into every minibatch: of the input (level 0) or of the "
-        "hidden layers' outputs (level k, training the layers above k). Test error: mean ± "
+        "toward wrong labels; settings under `advtrain.pool`) into every minibatch: of the input "
+        "(level 0) or of the hidden layers' outputs (level k, training the layers above k). "
+        "Test error: mean ± "
         "standard deviation over seeds, [95% t-interval of the mean]. Minimal distortion: mean "
         "distortion of the adversarials the pipeline's standard attack finds for a seeded sample "
         "of test images (larger: harder to fool). Transfer error: error on the Table 2 "

@@ -53,6 +53,8 @@ def train_options(wildcards):
     """One model's training settings (without the model list, so adding a model does not
     retrain the others)."""
     return model_options(SETTINGS["train"], wildcards.model)
+
+
 # Adversarial training (Section 4.2): one checkpoint and metrics file per (model, seed).
 # Checkpoints live outside models/ (the train stage's DVC output; DVC outputs must not nest).
 ADVTRAIN_MODELS = config["advtrain"]["models"]

@@ -28,6 +28,7 @@ include: "workflow/rules/transfer.smk"
 include: "workflow/rules/spectral.smk"
 include: "workflow/rules/units.smk"
 include: "workflow/rules/instability.smk"
+include: "workflow/rules/advtrain.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -41,4 +42,5 @@ rule all:
         rules.all_spectral.input,
         rules.all_units.input,
         rules.all_instability.input,
+        rules.all_advtrain.input,
         rules.all_report.input,

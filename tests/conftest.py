@@ -34,12 +34,13 @@ GIT_IDENTITY = {
 }
 
 
-#: A metrics JSON's wall-clock times, the only lines that differ between two runs of a job.
-TIMING_LINE = re.compile(r'^\s*"wall_seconds": [^\n]*\n', flags=re.MULTILINE)
+#: A metrics JSON's wall-clock times (every key naming one contains `wall_seconds`), the only
+#: lines that differ between two runs of a job.
+TIMING_LINE = re.compile(r'^\s*"\w*wall_seconds\w*": [^\n]*\n', flags=re.MULTILINE)
 
 
 def without_timing(metrics_text: str) -> str:
-    """A metrics JSON file's text without its `wall_seconds` lines (README, "Reliability")."""
+    """A metrics JSON file's text without its wall-clock lines (README, "Reliability")."""
     return TIMING_LINE.sub("", metrics_text)
 
 

@@ -66,6 +66,7 @@ def test_report_rule(smoke_project, mnist_source):
     assert "| softmax1 | Softmax with λ = 1e-4 |" in text
     assert f"{metrics['test_error'] * 100:.2f}%" in text and "| 7.40% |" in text
     assert "## Table 5 — frame bounds" in text and "Not comparable: random weights" in text
+    assert "## Adversarial training (Section 4.2)" in text and "| n100_adv_input |" in text
     html = (smoke_project / "reports/report.html").read_text()
     assert html.count("<table>") >= 2 and "softmax1" in html
     assert 'src="' not in html.replace('src="data:', "")  # self-contained

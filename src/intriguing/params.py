@@ -12,7 +12,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from intriguing.models import ModelSpec
+from intriguing.adversarial_training import split_at_level
+from intriguing.models import ModelSpec, build_model
 from intriguing.spectral_analysis import ALEXNETS
 
 
@@ -97,6 +98,7 @@ def check_params(config: dict[str, Any]) -> None:
             raise ParamsError(
                 f"models.{name}: the name is taken by the spectral analysis's AlexNet; rename it"
             )
+    _check_advtrain(config["advtrain"], registry)
     for profile, block in config["profiles"].items():
         for key, value in block.get("train", {}).items():
             for name in value if isinstance(value, dict) else ():
@@ -137,6 +139,27 @@ def check_units_params(config: dict[str, Any]) -> None:
             check_torchvision_classifier(units["imagefolder"]["model"])
         except ValueError as error:
             raise ParamsError(str(error)) from error
+def _check_advtrain(advtrain: dict[str, Any], registry: dict[str, Any]) -> None:
+    """Adversarial training: known models trained by Adam, pools on levels they have."""
+    _check_names("advtrain.models", advtrain["models"], registry)
+    for position, name in enumerate(advtrain["models"]):
+        if registry[name]["optimizer"] != "adam":
+            raise ParamsError(
+                f"advtrain.models[{position}]: model {name!r} has optimizer "
+                f"{registry[name]['optimizer']!r}; the advtrain rules train by mini-batch Adam "
+                "(the pool is mixed into minibatches), so give it `optimizer: adam`"
+            )
+    for name, levels in advtrain["pool_levels"].items():
+        if name not in advtrain["models"]:
+            raise ParamsError(
+                f"advtrain.pool_levels.{name}: not in advtrain.models {advtrain['models']}"
+            )
+        model = build_model(ModelSpec.from_params(name, registry[name]))
+        for position, level in enumerate(levels):
+            try:
+                split_at_level(model, level)
+            except ValueError as error:
+                raise ParamsError(f"advtrain.pool_levels.{name}[{position}]: {error}") from None
 
 
 def model_options(train_settings: dict[str, Any], model: str) -> dict[str, Any]:

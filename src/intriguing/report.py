@@ -422,10 +422,13 @@ def build_report(
     units_figures: list[str] = (),
     instability_files: list[str] = (),
     instability_figures: list[str] = (),
+    advtrain_file: str | None = None,
+    advtrain_figure: str | None = None,
 ) -> None:
     """Render the reproduction report from the metrics files (and the spectral, transfer,
-    unit-analysis and instability results and their figures, each named after its network,
-    table or model)."""
+    unit-analysis, instability and adversarial-training results and their figures, each named
+    after its network, table or model)."""
+    from intriguing.report_advtrain import advtrain_section  # it imports this module
     from intriguing.report_instability import instability_section  # it imports this module
     from intriguing.report_transfer import figure7_section, transfer_section
 
@@ -488,6 +491,12 @@ def build_report(
         instability_section(
             {Path(path).stem: read_json(path) for path in instability_files},
             {Path(path).stem: path for path in instability_figures},
+            base_dir,
+        ),
+        advtrain_section(
+            read_json(advtrain_file) if advtrain_file else {},
+            reference["adversarial_training"],
+            advtrain_figure,
             base_dir,
         ),
         provenance_section(provenance(profile), rule_wall_times(benchmarks_dir)),

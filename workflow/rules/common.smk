@@ -87,3 +87,14 @@ def train_options(wildcards):
     """One model's training settings (without the model list, so adding a model does not
     retrain the others)."""
     return model_options(SETTINGS["train"], wildcards.model)
+
+
+# Adversarial training (Section 4.2): one checkpoint and metrics file per (model, seed).
+# Checkpoints live outside models/ (the train stage's DVC output; DVC outputs must not nest).
+ADVTRAIN_MODELS = config["advtrain"]["models"]
+ADVTRAIN_SEEDS = SETTINGS["advtrain"]["seeds"]
+ADVTRAIN_MODEL = "models_advtrain/{model}_seed{seed}.pt"
+ADVTRAIN_RUN = "reports/metrics/advtrain/{model}_seed{seed}.json"
+ADVTRAIN_ROBUSTNESS = "reports/metrics/advtrain/{model}_seed{seed}_robustness.json"
+ADVTRAIN_SUMMARY = "reports/metrics/advtrain.json"
+ADVTRAIN_FIGURE = "reports/figures/advtrain/test_error.png"

@@ -23,6 +23,8 @@ rule report:
         ,
         instability=expand(INSTABILITY_METRICS, model=INSTABILITY_MODELS),
         instability_figures=expand(INSTABILITY_FIGURE, model=INSTABILITY_MODELS),
+        advtrain=ADVTRAIN_SUMMARY,
+        advtrain_figure=ADVTRAIN_FIGURE,
     output:
         markdown=REPORT_MD,
         html=report(

@@ -19,4 +19,6 @@ build_report(
     units_figures=list(sm.input.units_figures),
     instability_files=list(sm.input.instability),
     instability_figures=list(sm.input.instability_figures),
+    advtrain_file=sm.input.advtrain,
+    advtrain_figure=sm.input.advtrain_figure,
 )

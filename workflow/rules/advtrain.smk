@@ -1,0 +1,95 @@
+# DVC stage `advtrain`: adversarial training with a pool of adversarial examples (Section 4.2)
+# beside baselines trained by the same loop, budget and seeds. MNIST, the split and the Table 2
+# adversarial sets come from other DVC stages.
+
+
+wildcard_constraints:
+    seed=r"\d+",
+
+
+def advtrain_settings(wildcards):
+    """The run's training settings: shared and scale keys, the pool's only for a pool model
+    (so that changing the pool does not retrain the baselines, nor a new model the others)."""
+    has_pool = wildcards.model in config["advtrain"]["pool_levels"]
+    return {
+        key: value
+        for key, value in SETTINGS["advtrain"].items()
+        if key in ("adam_lr", "final_lr", "batch_size", "epochs")
+        or (has_pool and key in ("pool", "pool_size"))
+    }
+
+
+rule advtrain:
+    """Train one advtrain model with one seed (a pool if pool_levels names it); its errors."""
+    input:
+        raw=RAW_FILES,
+        split=SPLIT,
+    output:
+        model=ADVTRAIN_MODEL,
+        metrics=ADVTRAIN_RUN,
+    params:
+        spec=lambda wildcards: config["models"][wildcards.model],
+        settings=advtrain_settings,
+        pool_levels=lambda wildcards: config["advtrain"]["pool_levels"].get(wildcards.model),
+        train_limit=SETTINGS["data"]["train_limit"],
+        test_limit=SETTINGS["data"]["test_limit"],
+        device=config["device"],
+    # Small minibatches and per-example attacks: one thread per run, runs side by side.
+    threads: 1
+    resources:
+        mem_mb=3072,
+        runtime=120,
+    benchmark:
+        f"{BENCHMARKS}/advtrain/{{model}}_seed{{seed}}.tsv"
+    script:
+        "../scripts/advtrain.py"
+
+
+rule advtrain_robustness:
+    """One run's mean minimal distortion on test images and its error on the Table 2 sets."""
+    input:
+        model=ADVTRAIN_MODEL,
+        raw=RAW_FILES,
+        transfer=expand(ADVERSARIAL_SET, model=TABLE2_MODELS, split="train"),
+    output:
+        ADVTRAIN_ROBUSTNESS,
+    params:
+        spec=lambda wildcards: config["models"][wildcards.model],
+        samples=SETTINGS["advtrain"]["robustness_samples"],
+        policy=config["adversarial"]["target_policy"],
+        seed=config["adversarial"]["seed"],
+        attack=config["adversarial"]["attack"],
+        device=config["device"],
+    threads: 1
+    resources:
+        mem_mb=2048,
+        runtime=30,
+    benchmark:
+        f"{BENCHMARKS}/advtrain/{{model}}_seed{{seed}}_robustness.tsv"
+    script:
+        "../scripts/advtrain_robustness.py"
+
+
+rule advtrain_summary:
+    """Mean and spread over seeds per model (advtrain.json); the test-error-per-epoch figure."""
+    input:
+        runs=expand(ADVTRAIN_RUN, model=ADVTRAIN_MODELS, seed=ADVTRAIN_SEEDS),
+        robustness=expand(ADVTRAIN_ROBUSTNESS, model=ADVTRAIN_MODELS, seed=ADVTRAIN_SEEDS),
+    output:
+        summary=ADVTRAIN_SUMMARY,
+        figure=ADVTRAIN_FIGURE,
+    params:
+        models=ADVTRAIN_MODELS,
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=10,
+    script:
+        "../scripts/advtrain_summary.py"
+
+
+rule all_advtrain:
+    input:
+        expand(ADVTRAIN_MODEL, model=ADVTRAIN_MODELS, seed=ADVTRAIN_SEEDS),
+        ADVTRAIN_SUMMARY,
+        ADVTRAIN_FIGURE,

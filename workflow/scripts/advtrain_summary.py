@@ -1,0 +1,12 @@
+"""Rule `advtrain_summary`."""
+
+from intriguing.advtrain import summarize
+
+sm = snakemake  # noqa: F821
+summarize(
+    models=list(sm.params.models),
+    run_files=list(sm.input.runs),
+    robustness_files=list(sm.input.robustness),
+    output=sm.output.summary,
+    figure=sm.output.figure,
+)

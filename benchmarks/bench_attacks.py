@@ -170,9 +170,7 @@ def timed(run: Callable[[CountingModel], Attempt], model: nn.Module) -> Outcome:
     )
 
 
-def attack_ours(
-    model: nn.Module, x: Tensor, target: Tensor, batch_size: int, loss: str
-) -> Outcome:
+def attack_ours(model: nn.Module, x: Tensor, target: Tensor, batch_size: int, loss: str) -> Outcome:
     """This project's attack (per-example c, L-BFGS state, line search and stopping).
 
     AttackResult.evaluations counts each example's own evaluations; the model also evaluates

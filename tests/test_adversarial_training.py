@@ -20,8 +20,7 @@ from intriguing.adversarial_training import (
 from intriguing.advtrain import kind, summarize_model
 from intriguing.models import ModelSpec, build_model
 from intriguing.params import ParamsError, check_params
-from intriguing.report import paper_reference
-from intriguing.report import OUTSIDE_CI_MARK
+from intriguing.report import OUTSIDE_CI_MARK, paper_reference
 from intriguing.report_advtrain import advtrain_section
 from intriguing.stats import mean_interval
 

@@ -139,6 +139,8 @@ def check_units_params(config: dict[str, Any]) -> None:
             check_torchvision_classifier(units["imagefolder"]["model"])
         except ValueError as error:
             raise ParamsError(str(error)) from error
+
+
 def _check_advtrain(advtrain: dict[str, Any], registry: dict[str, Any]) -> None:
     """Adversarial training: known models trained by Adam, pools on levels they have."""
     _check_names("advtrain.models", advtrain["models"], registry)

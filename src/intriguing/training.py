@@ -219,7 +219,5 @@ def _train_lbfgs(
     progress.close()
     result.lbfgs_iterations = state.get("n_iter", 0)
     result.lbfgs_evaluations = evaluations
-    budget_spent = result.lbfgs_iterations >= iterations or (
-        evaluations >= 2 * iterations
-    )
+    budget_spent = result.lbfgs_iterations >= iterations or (evaluations >= 2 * iterations)
     result.stop_reason = "iteration budget" if budget_spent else "converged (tolerance)"

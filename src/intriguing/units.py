@@ -64,8 +64,7 @@ def resolve_layer(model: nn.Module, layer: nn.Module | str | None) -> tuple[nn.M
         except AttributeError as error:
             names = [name for name, _ in model.named_modules() if name]
             raise ValueError(
-                f"layer {layer!r}: no such submodule of {type(model).__name__}; "
-                f"allowed: {names}"
+                f"layer {layer!r}: no such submodule of {type(model).__name__}; allowed: {names}"
             ) from error
     return layer, False, f"output of {type(layer).__name__}"
 
@@ -265,10 +264,9 @@ def compare_distributions(
             f"{len(random)} random directions"
         )
     rng = np.random.default_rng(seed)
-    differences = (
-        units[rng.integers(0, len(units), (resamples, len(units)))].mean(axis=1)
-        - random[rng.integers(0, len(random), (resamples, len(random)))].mean(axis=1)
-    )
+    differences = units[rng.integers(0, len(units), (resamples, len(units)))].mean(axis=1) - random[
+        rng.integers(0, len(random), (resamples, len(random)))
+    ].mean(axis=1)
     test = mannwhitneyu(units, random, alternative="two-sided")
     p_value = 1.0 if np.isnan(test.pvalue) else float(test.pvalue)
     rank_biserial = 2 * float(test.statistic) / (len(units) * len(random)) - 1

@@ -222,9 +222,7 @@ def plot_top_images(
     axes.tick_params(left=False)
     axes.set_title(title, fontsize=9)
     with io.atomic_path(path) as tmp:
-        figure.savefig(
-            tmp, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None}
-        )
+        figure.savefig(tmp, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
     plt.close(figure)
 
 
@@ -272,9 +270,7 @@ def plot_coherence(result: dict[str, Any], path: str) -> None:
         fontsize=9,
     )
     with io.atomic_path(path) as tmp:
-        figure.savefig(
-            tmp, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None}
-        )
+        figure.savefig(tmp, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
     plt.close(figure)
 
 

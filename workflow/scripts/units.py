@@ -10,7 +10,10 @@ mnist_units_task(
     raw_files=list(sm.input.raw),
     test_images=sm.params.test_images,
     job=UnitsJob(
-        UnitsOptions(**sm.params.options), dict(sm.output.items()), sm.params.device, sm.threads,
+        UnitsOptions(**sm.params.options),
+        dict(sm.output.items()),
+        sm.params.device,
+        sm.threads,
         sm.params.profile,
     ),  # fmt: skip
     feature_model=sm.params.feature_model,

@@ -14,7 +14,10 @@ imagefolder_units_task(
     batch_size=settings["batch_size"],
     images=sm.params.images,
     job=UnitsJob(
-        UnitsOptions(**sm.params.options), dict(sm.output.items()), sm.params.device, sm.threads,
+        UnitsOptions(**sm.params.options),
+        dict(sm.output.items()),
+        sm.params.device,
+        sm.threads,
         sm.params.profile,
     ),  # fmt: skip
 )

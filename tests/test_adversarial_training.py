@@ -298,6 +298,13 @@ def test_report_section_verdict_and_table(pool_error, status):
     }
     text = advtrain_section(summary, paper_reference()["adversarial_training"])
     assert f"**{status}**" in text
+    (pool_low, pool_high), (wd_low, wd_high) = (
+        summary[model]["test_error_mean_ci95"] for model in ("n100_adv_layers", "n100_wd")
+    )
+    clear = pool_high < wd_low or wd_high < pool_low
+    assert clear == (pool_error == 0.010)  # 1.0-1.2% is clear of 1.6-1.8%, 1.4% and 2.0% are not
+    assert ("is clear of n100_wd's" in text) == clear
+    assert ("overlaps every baseline's" in text) == (not clear)
     assert "| n100_adv_layers | pool of adversarial examples | 1, 2 |" in text
     assert "below 1.20%" in text and "| 1.60% |" in text
     # n100_wd: mean 1.70%, t-interval [1.45%, 1.95%] holds the paper's 1.6%: no mark.

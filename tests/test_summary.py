@@ -1,11 +1,13 @@
 """The README's results summary is generated from the metrics and kept in sync."""
 
+import json
 import shutil
 
 import pytest
 
 from conftest import ROOT
-from intriguing.summary import END, START, main, updated_readme
+from intriguing.report import paper_reference
+from intriguing.summary import END, START, claim_rows, main, updated_readme
 
 
 def test_readme_summary_matches_the_committed_metrics():
@@ -39,3 +41,15 @@ def test_a_changed_metric_makes_the_summary_stale(tmp_path):
 def test_readme_without_markers_is_refused():
     with pytest.raises(ValueError, match="lacks the summary markers"):
         updated_readme("# no markers", f"{START}\n{END}")
+
+
+def test_adversarial_training_rows_compare_each_model_with_its_kind(tmp_path):
+    result = {"seeds": [0, 1, 2], "test_error_mean": 0.018, "test_error_std": 0.001}
+    advtrain = {
+        "n100_wd": {**result, "kind": "weight_decay_only"},
+        "n100_adv_input": {**result, "kind": "adversarial_pool"},
+    }
+    (tmp_path / "advtrain.json").write_text(json.dumps(advtrain))
+    rows = claim_rows(tmp_path, paper_reference())
+    assert "n100_wd test error (mean ± std over 3 seeds) | 1.80 ± 0.10% | 1.6%" in rows[0]
+    assert "n100_adv_input test error" in rows[1] and "| below 1.2% (adversarial pool) |" in rows[1]

@@ -5,7 +5,8 @@ applied dropout (about 1.3%) and a pool of adversarial examples (below 1.2%). Ea
 is compared with the one of its kind (``kind`` in reports/metrics/advtrain.json, derived from its
 settings). Verdict: *reproduced* when the best pool model's mean test error over seeds is below
 the paper's pool figure and below both of our baselines; *partly reproduced* when it is below
-our weight-decay baseline only; *not reproduced* otherwise.
+our weight-decay baseline only; *not reproduced* otherwise. The verdict also says whether the
+best pool model's 95% interval of the mean is clear of each baseline's.
 """
 
 from __future__ import annotations
@@ -45,11 +46,23 @@ def advtrain_verdict(summary: dict[str, dict[str, Any]], paper: dict[str, float]
     baseline_text = ", ".join(
         f"{model} {percent(m['test_error_mean'])}" for model, m in baselines.items()
     )
+    low, high = best_metrics["test_error_mean_ci95"]
+    separated = [
+        model
+        for model, m in baselines.items()
+        if high < m["test_error_mean_ci95"][0] or m["test_error_mean_ci95"][1] < low
+    ]
+    separation = (
+        f"its 95% interval is clear of {', '.join(separated)}'s"
+        if separated
+        else "its 95% interval overlaps every baseline's, so the difference is within the "
+        "seed-to-seed spread"
+    )
     return (
         f"**{status}**: our best pool model, {best}, reaches a mean test error of "
         f"{percent(ours)} ± {percent(best_metrics['test_error_std'])} over "
         f"{len(best_metrics['seeds'])} seeds (the paper: below {percent(target)}); our baselines "
-        f"at the same budget: {baseline_text or 'none'}."
+        f"at the same budget: {baseline_text or 'none'}; {separation}."
     )
 
 

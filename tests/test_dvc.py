@@ -23,6 +23,7 @@ def repo(tmp_path_factory, mnist_source) -> Path:
     params["spectral"]["mnist_models"] = ["softmax1"]  # must be among the trained models
     params["transfer"]["figure7_models"] = ["softmax1"]  # must be among the attacked models
     params["units"].update(models=["softmax1"], feature_models={})  # φ: softmax1's input
+    params["advtrain"].update(models=["n100_adv_input"], pool_levels={"n100_adv_input": [0]})
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     for command in (
         ["git", "init", "-q"],

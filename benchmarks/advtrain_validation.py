@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import argparse
 import copy
-import os
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
 import yaml
+from machine import mnist_source
 
 from intriguing import mnist
 from intriguing.advtrain import fit, test_tensors
@@ -73,10 +73,7 @@ def main() -> None:
         spec_params["weight_decay"] = [args.weight_decay] * len(spec_params["weight_decay"])
     spec = ModelSpec.from_params(args.model, spec_params)
 
-    raw = ROOT / "data" / "raw"
-    if not (raw / mnist.FILES[0]).is_file():
-        raw = Path(os.environ.get("MNIST_DIR") or ROOT.parent / "shared" / "mnist")
-    data = mnist.load_mnist(raw)
+    data = mnist.load_mnist(mnist_source(ROOT, pipeline_copy_first=True))
     x = mnist.to_tensor(data.train_images)
     y = torch.from_numpy(data.train_labels.astype("int64"))
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(SPLIT_SEED))

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import torch
 import yaml
+from machine import mnist_source
 
 from intriguing import mnist
 from intriguing.advtrain import fit, test_tensors
@@ -52,8 +53,7 @@ def main() -> None:
     names = args.models or advtrain["models"]
     devices = args.devices or ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     configure_threads(args.threads)
-    source = Path(os.environ.get("MNIST_DIR") or ROOT.parent / "shared" / "mnist")
-    data = mnist.load_mnist(source)
+    data = mnist.load_mnist(mnist_source(ROOT))
     seed = advtrain["seeds"][0]
     p1, p2 = mnist.stratified_halves(data.train_labels, settings["data"]["split_seed"])
     split = {"p1": p1, "p2": p2}

@@ -58,7 +58,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 import yaml
-from machine import cpu_name, load_line
+from machine import cpu_name, load_line, mnist_source
 from scipy.optimize import fmin_l_bfgs_b
 from torch import Tensor, nn
 
@@ -452,10 +452,7 @@ def main() -> None:
     load_start = os.getloadavg()
     if args.threads:
         torch.set_num_threads(args.threads)
-    raw = REPO / "data" / "raw"
-    if not (raw / mnist.FILES[0]).is_file():
-        raw = Path(os.environ.get("MNIST_DIR") or REPO.parent / "shared" / "mnist")
-    data = mnist.load_mnist(raw)
+    data = mnist.load_mnist(mnist_source(REPO, pipeline_copy_first=True))
     x = mnist.to_tensor(data.test_images[: args.n])
     labels = torch.from_numpy(data.test_labels[: args.n].astype(np.int64))
     target = choose_targets(labels, "random", seed=args.seed)

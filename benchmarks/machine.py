@@ -6,6 +6,8 @@ import os
 import platform
 from pathlib import Path
 
+from intriguing.mnist import FILES
+
 
 def cpu_name() -> str:
     """The CPU's model name (/proc/cpuinfo), else what platform knows."""
@@ -29,3 +31,12 @@ def load_line(load_start: tuple[float, ...]) -> str:
         f"{load_text(load_end)}"
         + (" — **the CPU was shared with other jobs: timings are inflated**" if busy else "")
     )
+
+
+def mnist_source(repo: Path, pipeline_copy_first: bool = False) -> Path:
+    """Where a benchmark reads MNIST: $MNIST_DIR, else ../shared/mnist beside the repository;
+    with pipeline_copy_first, the pipeline's verified data/raw when it holds the files."""
+    raw = repo / "data" / "raw"
+    if pipeline_copy_first and (raw / FILES[0]).is_file():
+        return raw
+    return Path(os.environ.get("MNIST_DIR") or repo.parent / "shared" / "mnist")

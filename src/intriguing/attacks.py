@@ -54,9 +54,9 @@ every other class, not only the strongest, so its minimisers sit slightly past t
 point of the decision boundary. ``loss="margin"`` swaps in Carlini and Wagner's margin
 max(max_{j != l} z_j - z_l, 0), which is zero once l wins: its minimisers lie on the boundary
 and the attack lands within 0.1% of the optimum (tests), at several times the cost (the
-margin's kink keeps every solve running to max_iterations). On sigmoid networks the margin's flat, kinked
-landscape suits L-BFGS worse than cross-entropy (larger distortions, a few failures), so the
-pipeline keeps the paper's loss by default (`adversarial.attack.loss`).
+margin's kink keeps every solve running to max_iterations). On sigmoid networks the margin's
+flat, kinked landscape suits L-BFGS worse than cross-entropy (larger distortions, a few
+failures), so the pipeline keeps the paper's loss by default (`adversarial.attack.loss`).
 """
 
 from __future__ import annotations

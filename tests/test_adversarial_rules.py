@@ -11,6 +11,7 @@ from conftest import snakemake
 from intriguing import mnist
 from intriguing.adversarial_sets import load_set
 from intriguing.attacks import distortion
+from intriguing.report import adversarial_section, paper_reference
 
 
 @pytest.mark.parametrize(("model", "split"), [("softmax1", "train"), ("m1", "test")])
@@ -72,3 +73,22 @@ def test_adversarial_figures_rule(smoke_project, mnist_source):
     for name in sets:
         shares = [float(row["share"]) for row in rows if row["set"] == name]
         assert sum(shares) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("temperature", "loss_text"),
+    [(1.0, "c·‖r‖² + cross-entropy(logits, target)"), (0.1, "temperature T = 0.1")],
+)
+def test_report_names_the_attack_loss(temperature, loss_text):
+    """The report's adversarial section states the loss the sets were made with."""
+    metrics = {
+        "n": 10,
+        "success_rate": 1.0,
+        "success_rate_ci95": [0.7, 1.0],
+        "mean_distortion": 0.05,
+        "median_distortion": 0.04,
+        "target_policy": "random",
+        "wall_seconds": 1.0,
+    }
+    text = adversarial_section({"n100_train": metrics}, paper_reference(), temperature)
+    assert loss_text in text and "| n100 | train images | 10 |" in text

@@ -341,8 +341,11 @@ def _data_uri(path: Path) -> str:
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 
 
-def adversarial_section(adversarial: dict[str, dict[str, Any]], reference: dict[str, Any]) -> str:
-    """Success and mean minimum distortion of every adversarial set beside the paper's."""
+def adversarial_section(
+    adversarial: dict[str, dict[str, Any]], reference: dict[str, Any], temperature: float = 1.0
+) -> str:
+    """Success and mean minimum distortion of every adversarial set beside the paper's;
+    ``temperature`` is the attack loss's (params.yaml, adversarial.attack)."""
     paper = {**reference["table1"], **reference["table3"]}
     header = [
         "model",
@@ -397,9 +400,16 @@ def adversarial_section(adversarial: dict[str, dict[str, Any]], reference: dict[
     return "\n\n".join(
         [
             "## Adversarial examples — minimum distortion (Table 1's last column, Table 3)",
-            "Box-constrained L-BFGS on c·‖r‖² + cross-entropy(logits, target), with a per-example "
-            "search over c (bracketing, then bisection); distortion averaged over the successful "
-            "examples.",
+            "Box-constrained L-BFGS on c·‖r‖² + "
+            + (
+                "cross-entropy(logits, target)"
+                if temperature == 1
+                else f"T·cross-entropy(logits/T, target) at temperature T = {temperature:g} (the "
+                "paper's loss is T = 1; a lower T comes nearer Carlini and Wagner's margin and "
+                "the closest point of the target's region)"
+            )
+            + ", with a per-example search over c (bracketing, then bisection); distortion "
+            "averaged over the successful examples.",
             verdict_text,
             markdown_table(header, rows),
         ]
@@ -424,6 +434,7 @@ def build_report(
     instability_figures: list[str] = (),
     advtrain_file: str | None = None,
     advtrain_figure: str | None = None,
+    attack_temperature: float = 1.0,
 ) -> None:
     """Render the reproduction report from the metrics files (and the spectral, transfer,
     unit-analysis, instability and adversarial-training results and their figures, each named
@@ -462,7 +473,7 @@ def build_report(
             reference["table1"],
             [("train_error", "train error"), ("test_error", "test error")],
         ),
-        adversarial_section(adversarial, reference),
+        adversarial_section(adversarial, reference, attack_temperature),
         *[image(Path(path).stem.replace("_", " "), path, base_dir) for path in adversarial_figures],
         transfer_section(
             "Table 2 — cross-model generalisation of adversarial examples",

@@ -34,6 +34,7 @@ rule report:
         profile=config["profile"],
         benchmarks=BENCHMARKS,
         models=TRAIN_MODELS,
+        attack_temperature=config["adversarial"]["attack"]["temperature"],
     threads: 1
     resources:
         mem_mb=1024,

@@ -21,4 +21,5 @@ build_report(
     instability_figures=list(sm.input.instability_figures),
     advtrain_file=sm.input.advtrain,
     advtrain_figure=sm.input.advtrain_figure,
+    attack_temperature=sm.params.attack_temperature,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import random
+import sys
 
 import numpy as np
 import torch
@@ -54,9 +55,24 @@ def configure_determinism(deterministic: bool) -> None:
     """
     if deterministic:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE)
-    torch.use_deterministic_algorithms(deterministic)
+    _use_deterministic_algorithms(deterministic)
     torch.backends.cudnn.benchmark = not deterministic
     torch.backends.cudnn.deterministic = deterministic
+
+
+def _use_deterministic_algorithms(mode: bool) -> None:
+    """torch.use_deterministic_algorithms, without its import of the torch.compile stack.
+
+    The public call imports torch._inductor (and with it torch._dynamo) only to set the same
+    flag for compiled code: 4 s of every job's start-up on a 2-core CPU, in a pipeline that
+    never compiles. Where that stack is already loaded, or torch lacks the flag's setter, the
+    public call runs; the flag itself is the same (torch.are_deterministic_algorithms_enabled).
+    """
+    setter = getattr(torch._C, "_set_deterministic_algorithms", None)
+    if setter is None or "torch._inductor.config" in sys.modules:
+        torch.use_deterministic_algorithms(mode)
+    else:
+        setter(mode)
 
 
 def configure_job(threads: int) -> None:

@@ -5,7 +5,7 @@ import os
 from snakemake.utils import min_version, validate
 
 from intriguing.params import check_params, resolve_profile
-from intriguing.runtime import determinism_environment
+from intriguing.plan import determinism_environment
 
 min_version("9.0")
 

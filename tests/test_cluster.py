@@ -16,12 +16,8 @@ import torch
 from conftest import ROOT, copy_project, snakemake, without_timing
 from intriguing.attacks import minimal_adversarial
 from intriguing.models import ModelSpec, build_model
-from intriguing.runtime import (
-    DETERMINISTIC_ENV,
-    configure_determinism,
-    configure_job,
-    determinism_environment,
-)
+from intriguing.plan import DETERMINISTIC_ENV, determinism_environment
+from intriguing.runtime import configure_determinism, configure_job
 from intriguing.training import TrainOptions, train
 
 RULE_FILES = sorted((ROOT / "workflow" / "rules").glob("*.smk"))

@@ -2,7 +2,10 @@
 
 import pytest
 import torch
+import yaml
 
+from conftest import ROOT
+from intriguing.adversarial_training import hidden_layer_kinds
 from intriguing.models import (
     CheckpointMismatch,
     ModelSpec,
@@ -163,3 +166,12 @@ def test_autoencoder_is_pretrained_then_frozen():
     assert weight_decay_penalty(model, spec.weight_decay).item() == pytest.approx(
         1e-6 * top.weight.pow(2).sum().item() / 10
     )
+
+
+def test_spec_names_the_hidden_layers_build_model_makes():
+    """params.yaml's pool levels are checked from the spec alone (no torch at planning time):
+    the spec's hidden layers must be the built model's, for every registry model."""
+    registry = yaml.safe_load((ROOT / "params.yaml").read_text())["models"]
+    for name, entry in registry.items():
+        spec = ModelSpec.from_params(name, entry)
+        assert spec.hidden_layer_kinds() == hidden_layer_kinds(build_model(spec)), name

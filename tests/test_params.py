@@ -1,6 +1,8 @@
 """params.yaml: profile resolution, cross-key checks, and schema rejection before any job."""
 
 import copy
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -185,3 +187,13 @@ def test_bad_params_stop_snakemake_before_any_job(tmp_path, mutate, expected):
     assert result.returncode != 0
     assert expected in result.stdout + result.stderr
     assert not (project / "data").exists() and not (project / "models").exists()
+
+
+def test_planning_the_workflow_does_not_import_torch():
+    """The modules the Snakefile imports (params checks, job names) stay torch-free, so a
+    Snakemake invocation (each DVC stage, cluster job and dry run) does not pay its import."""
+    code = (
+        "import sys, intriguing.params, intriguing.plan, intriguing.mnist; "
+        "assert 'torch' not in sys.modules, 'torch imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

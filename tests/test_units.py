@@ -14,6 +14,7 @@ from PIL import Image
 from conftest import ROOT
 from intriguing.models import ModelSpec, build_model
 from intriguing.params import ParamsError, check_params
+from intriguing.plan import UNITS_FIGURE_KINDS as FIGURE_KINDS
 from intriguing.report_units import units_section
 from intriguing.units import (
     DOES_NOT_HOLD,
@@ -36,7 +37,6 @@ from intriguing.units import (
     undetermined,
 )
 from intriguing.units_analysis import (
-    FIGURE_KINDS,
     SimilaritySpace,
     UnitsJob,
     UnitsOptions,

@@ -55,10 +55,10 @@ from torch.nn import functional as F
 
 from intriguing.attacks import minimal_adversarial
 from intriguing.models import NUM_CLASSES, Classifier, ModelSpec, weight_decay_penalty
+from intriguing.plan import INPUT_LEVEL, pool_level_error
 from intriguing.progress import Progress
 from intriguing.training import _check_finite
 
-INPUT_LEVEL = 0
 POOL_TARGET_POLICIES = ("random", "runner_up")
 
 
@@ -137,6 +137,16 @@ class AdvTrainResult:
         return asdict(self)
 
 
+def hidden_layer_kinds(model: Classifier) -> list[tuple[str, str]]:
+    """(weight layer, activation) module names of the model's hidden layers, as
+    ModelSpec.hidden_layer_kinds names them from the spec."""
+    layers = list(model.layers)
+    return [
+        (type(layer).__name__, type(layers[layers.index(layer) + 1]).__name__)
+        for layer in model.weight_layers[:-1]
+    ]
+
+
 def split_at_level(model: Classifier, level: int) -> tuple[nn.Sequential, nn.Sequential]:
     """(below, above) with above(below(x)) == model(x); below's output is the level's output.
 
@@ -145,21 +155,12 @@ def split_at_level(model: Classifier, level: int) -> tuple[nn.Sequential, nn.Seq
     """
     layers = list(model.layers)
     hidden = model.weight_layers[:-1]
-    if not 0 <= level <= len(hidden):
-        raise ValueError(
-            f"level {level}: the model has {len(hidden)} hidden layers; allowed levels: "
-            f"0 (input) to {len(hidden)}"
-        )
+    error = pool_level_error(hidden_layer_kinds(model), level)
+    if error:
+        raise ValueError(error)
     if level == INPUT_LEVEL:
         return nn.Sequential(), model.layers
     boundary = layers.index(hidden[level - 1]) + 2
-    activation = layers[boundary - 1]
-    if not isinstance(activation, nn.Sigmoid) or isinstance(hidden[level - 1], nn.Conv2d):
-        raise ValueError(
-            f"level {level}: perturbing a layer output needs a fully connected sigmoid layer "
-            f"(outputs in [0, 1]); got {type(hidden[level - 1]).__name__} + "
-            f"{type(activation).__name__}"
-        )
     return nn.Sequential(*layers[:boundary]), nn.Sequential(*layers[boundary:])
 
 

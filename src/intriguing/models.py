@@ -7,90 +7,16 @@ the spectral analysis and the attacks can walk it.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import Any
-
 import torch
 from torch import nn
 
-INPUT_SHAPE = (1, 28, 28)
-NUM_CLASSES = 10
-ACTIVATIONS: dict[str, type[nn.Module]] = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh}
+# The specs are torch-free (the Snakefile checks params.yaml with them); they are imported
+# from here by the code that builds models.
+from intriguing.plan import ACTIVATION_MODULES, INPUT_SHAPE, NUM_CLASSES, ModelSpec
 
-
-ARCHITECTURES = ("mlp", "autoencoder", "conv")
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """One registry entry of params.yaml (`models.<name>`).
-
-    `weight_decay` holds one λ per weight layer trained by the supervised phase, in forward
-    order: for `mlp` the hidden layers and the output layer; for `conv` the convolution, the
-    hidden fully connected layers and the output layer; for `autoencoder` only the softmax on
-    top (the encoder is trained first, without labels, and then frozen).
-    """
-
-    name: str
-    arch: str
-    weight_decay: tuple[float, ...]
-    train_set: str
-    optimizer: str
-    hidden: tuple[int, ...] = ()
-    activation: str = "sigmoid"
-    dropout: float = 0.0
-    conv_channels: int = 0
-    conv_kernel: int = 0
-    pool: int = 0
-    sparsity_target: float = 0.0
-    sparsity_weight: float = 0.0
-    autoencoder_decay: float = 0.0
-
-    @classmethod
-    def from_params(cls, name: str, entry: dict[str, Any]) -> ModelSpec:
-        values = dict(entry)
-        values["weight_decay"] = tuple(float(v) for v in entry["weight_decay"])
-        values["hidden"] = tuple(int(v) for v in entry.get("hidden", ()))
-        unknown = set(values) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ValueError(f"model {name}: unknown keys {sorted(unknown)}")
-        return cls(name=name, **values)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["weight_decay"] = list(self.weight_decay)
-        data["hidden"] = list(self.hidden)
-        return data
-
-    def describe(self) -> str:
-        """The architecture in one line, e.g. `784 → 100 → 100 → 10 (sigmoid)`."""
-        if self.arch == "conv":
-            head = (
-                f"conv {self.conv_channels}×{self.conv_kernel}×{self.conv_kernel} → "
-                f"{self.activation} → max-pool {self.pool}"
-            )
-        elif self.arch == "autoencoder":
-            head = f"784 → {self.hidden[0]} (sparse autoencoder, frozen)"
-        else:
-            head = "784"
-        hidden = [str(units) for units in (self.hidden if self.arch != "autoencoder" else ())]
-        tail = " → ".join(
-            [head, *hidden, *([f"dropout {self.dropout}"] if self.dropout else []), "10 softmax"]
-        )
-        return f"{tail} ({self.activation})" if self.arch == "mlp" and self.hidden else tail
-
-    @property
-    def decayed_layer_count(self) -> int:
-        """How many weight layers the supervised phase trains (and decays)."""
-        if self.arch == "mlp":
-            return len(self.hidden) + 1
-        if self.arch == "autoencoder":
-            return 1
-        if self.arch == "conv":
-            return len(self.hidden) + 2
-        raise ValueError(
-            f"model {self.name}: unknown architecture {self.arch!r}; allowed: {ARCHITECTURES}"
-        )
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    name: getattr(nn, module) for name, module in ACTIVATION_MODULES.items()
+}
 
 
 class Classifier(nn.Module):

@@ -12,9 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from intriguing.adversarial_training import split_at_level
-from intriguing.models import ModelSpec, build_model
-from intriguing.spectral_analysis import ALEXNETS
+from intriguing.plan import ALEXNETS, ModelSpec, pool_level_error
 
 
 class ParamsError(ValueError):
@@ -156,12 +154,11 @@ def _check_advtrain(advtrain: dict[str, Any], registry: dict[str, Any]) -> None:
             raise ParamsError(
                 f"advtrain.pool_levels.{name}: not in advtrain.models {advtrain['models']}"
             )
-        model = build_model(ModelSpec.from_params(name, registry[name]))
+        kinds = ModelSpec.from_params(name, registry[name]).hidden_layer_kinds()
         for position, level in enumerate(levels):
-            try:
-                split_at_level(model, level)
-            except ValueError as error:
-                raise ParamsError(f"advtrain.pool_levels.{name}[{position}]: {error}") from None
+            error = pool_level_error(kinds, level)
+            if error:
+                raise ParamsError(f"advtrain.pool_levels.{name}[{position}]: {error}")
 
 
 def model_options(train_settings: dict[str, Any], model: str) -> dict[str, Any]:

@@ -10,6 +10,8 @@ import sys
 import numpy as np
 import torch
 
+from intriguing.plan import CUBLAS_WORKSPACE, DETERMINISTIC_ENV
+
 
 def select_device(requested: str) -> torch.device:
     """`auto` picks CUDA when available; `cuda` without a GPU is an error, not a silent fallback."""
@@ -25,21 +27,6 @@ def configure_threads(threads: int) -> None:
     threads = max(1, int(threads))
     torch.set_num_threads(threads)
     os.environ["OMP_NUM_THREADS"] = str(threads)
-
-
-#: Set by the Snakefile from params.yaml's `deterministic` and inherited by every job's process
-#: (local, cluster-generic or SLURM); unset means deterministic.
-DETERMINISTIC_ENV = "INTRIGUING_DETERMINISTIC"
-#: cuBLAS needs a fixed workspace to make its matrix products deterministic on CUDA >= 10.2.
-CUBLAS_WORKSPACE = ":4096:8"
-
-
-def determinism_environment(deterministic: bool) -> dict[str, str]:
-    """The environment a job needs for the `deterministic` param (set before torch uses cuBLAS)."""
-    environment = {DETERMINISTIC_ENV: "1" if deterministic else "0"}
-    if deterministic:
-        environment["CUBLAS_WORKSPACE_CONFIG"] = CUBLAS_WORKSPACE
-    return environment
 
 
 def deterministic_requested() -> bool:

@@ -51,6 +51,7 @@ from torch import nn
 
 from intriguing import io
 from intriguing.models import INPUT_SHAPE, ModelSpec, load_checkpoint
+from intriguing.plan import ALEXNETS
 from intriguing.plotting import pyplot, save_figure
 from intriguing.runtime import configure_job, device_description, select_device
 from intriguing.spectral import (
@@ -61,25 +62,6 @@ from intriguing.spectral import (
     trace_layers,
 )
 
-
-@dataclass(frozen=True)
-class AlexNetForm:
-    """One of the two AlexNets the analysis knows."""
-
-    description: str
-    input_size: int
-
-
-ALEXNETS: dict[str, AlexNetForm] = {
-    "alexnet_torchvision": AlexNetForm(
-        "torchvision.models.alexnet: the one-GPU variant (conv channels 64-192-384-256-256)", 224
-    ),
-    "alexnet_original": AlexNetForm(
-        "Krizhevsky et al. (2012) as in Table 5: two-GPU grouped convolutions "
-        "(conv channels 96-256-384-384-256)",
-        227,
-    ),
-}
 # Below this input the original AlexNet's last max-pool has nothing to pool.
 MIN_ALEXNET_INPUT_SIZE = 67
 DOWNLOAD_TIMEOUT_SECONDS = 60.0

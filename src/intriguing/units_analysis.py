@@ -56,7 +56,6 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 CHANCE_SETS = 1000
 # Side of the thumbnails on which an ImageFolder's pixel similarity is measured.
 THUMBNAIL_SIZE = 32
-FIGURE_KINDS = ("natural", "random", "coherence")
 
 
 @dataclass(frozen=True)
@@ -277,8 +276,9 @@ def plot_coherence(result: dict[str, Any], path: str) -> None:
 def write_outputs(
     result: dict[str, Any], image: Callable[[int], np.ndarray], outputs: dict[str, str]
 ) -> None:
-    """The JSON (`outputs["metrics"]`) and the three figures (`outputs[kind]`, FIGURE_KINDS);
-    `image(i)` is image i of the analysed set as (H, W) or (H, W, 3) in [0, 1]."""
+    """The JSON (`outputs["metrics"]`) and the three figures (`outputs[kind]`, one per
+    plan.UNITS_FIGURE_KINDS); `image(i)` is image i of the analysed set as (H, W) or (H, W, 3)
+    in [0, 1]."""
     io.write_json(outputs["metrics"], result)
     name, k = result["network"], result["top_k"]
     for group, title in (
@@ -301,7 +301,7 @@ def write_outputs(
 @dataclass(frozen=True)
 class UnitsJob:
     """What every unit-analysis job shares: the analysis options, the output paths (`metrics`
-    and one per FIGURE_KINDS), the device, threads, and the profile it records."""
+    and one per plan.UNITS_FIGURE_KINDS), the device, threads, and the profile it records."""
 
     options: UnitsOptions
     outputs: dict[str, str]

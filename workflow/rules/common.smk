@@ -1,8 +1,7 @@
 # Paths and helpers shared by the rules. Every output path of the workflow is defined here.
 from intriguing.mnist import FILES as MNIST_FILES
 from intriguing.params import model_options
-from intriguing.spectral_analysis import ALEXNETS
-from intriguing.units_analysis import FIGURE_KINDS as UNITS_FIGURE_KINDS
+from intriguing.plan import ALEXNETS, UNITS_FIGURE_KINDS
 
 RAW_FILES = expand("data/raw/{name}", name=MNIST_FILES)
 SPLIT = "data/processed/split.npz"

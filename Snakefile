@@ -4,8 +4,8 @@ import os
 
 from snakemake.utils import min_version, validate
 
-from intriguing.params import check_params, resolve_profile
-from intriguing.plan import determinism_environment
+from intriguing.plan.params import check_params, resolve_profile
+from intriguing.plan.specs import determinism_environment
 
 min_version("9.0")
 
@@ -16,7 +16,7 @@ configfile: "params.yaml"
 validate(config, "workflow/schemas/params.schema.yaml")
 check_params(config)
 SETTINGS = resolve_profile(config)
-# Inherited by every job's process, wherever it runs (intriguing.runtime.configure_job).
+# Inherited by every job's process, wherever it runs (intriguing.common.runtime.configure_job).
 os.environ.update(determinism_environment(config["deterministic"]))
 
 

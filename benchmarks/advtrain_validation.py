@@ -7,7 +7,7 @@
 Trains one advtrain model (params.yaml's registry entry and `advtrain` settings at the default
 profile's scale, overridden by --set key=value in YAML syntax and --weight-decay) on a seeded
 50000 of the 60000 training images, with the other 10000 held out, exactly as the `advtrain`
-rule trains (intriguing.advtrain.fit), and prints one Markdown row: train, validation and test
+rule trains (intriguing.advtrain.runs.fit), and prints one Markdown row: train, validation and test
 error, attack and total seconds. The settings in params.yaml were chosen by the validation
 error of such runs (README, "Adversarial training"); the test error is printed for the record.
 MNIST comes from data/raw, else $MNIST_DIR (default ../shared/mnist).
@@ -25,12 +25,12 @@ import torch
 import yaml
 from machine import mnist_source
 
-from intriguing import mnist
-from intriguing.advtrain import fit, test_tensors
-from intriguing.evaluation import count_errors
-from intriguing.models import ModelSpec
-from intriguing.params import resolve_profile
-from intriguing.runtime import configure_threads
+from intriguing.advtrain.runs import fit, test_tensors
+from intriguing.common.runtime import configure_threads
+from intriguing.data import mnist
+from intriguing.plan.params import resolve_profile
+from intriguing.train.evaluation import count_errors
+from intriguing.train.models import ModelSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 VALIDATION_IMAGES = 10000

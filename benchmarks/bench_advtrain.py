@@ -22,13 +22,13 @@ import torch
 import yaml
 from machine import mnist_source
 
-from intriguing import mnist
-from intriguing.advtrain import fit, test_tensors
-from intriguing.io import write_text
-from intriguing.models import ModelSpec
-from intriguing.params import check_params, resolve_profile
-from intriguing.runtime import configure_threads, device_description
-from intriguing.zoo import train_tensors
+from intriguing.advtrain.runs import fit, test_tensors
+from intriguing.common.files import write_text
+from intriguing.common.runtime import configure_threads, device_description
+from intriguing.data import mnist
+from intriguing.plan.params import check_params, resolve_profile
+from intriguing.train.fit import train_tensors
+from intriguing.train.models import ModelSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -2,9 +2,10 @@
 
 Four targeted minimum-distortion attacks on the same models (the pipeline's trained softmax1 and
 n100, read from models/*.pt), the same MNIST test images (the first --n) and the same random
-targets (intriguing.attacks.choose_targets, seed --seed):
+targets (intriguing.adversarial.attack.choose_targets, seed --seed):
 
-* ours: intriguing.attacks.minimal_adversarial with its default options (params.yaml's), with the
+* ours: intriguing.adversarial.attack.minimal_adversarial with its default options
+  (params.yaml's), with the
   paper's cross-entropy loss (temperature 1), and again at temperature 0.1 (the loss
   0.1 * CE(logits / 0.1), close to Carlini and Wagner's margin, whose minimiser sits on the
   decision boundary instead of past it).
@@ -63,11 +64,11 @@ from machine import cpu_name, load_line, mnist_source
 from scipy.optimize import fmin_l_bfgs_b
 from torch import Tensor, nn
 
-from intriguing import mnist
-from intriguing.attacks import choose_targets, distortion, minimal_adversarial
-from intriguing.io import write_text
-from intriguing.models import ModelSpec, load_checkpoint
-from intriguing.report import markdown_table
+from intriguing.adversarial.attack import choose_targets, distortion, minimal_adversarial
+from intriguing.common.files import write_text
+from intriguing.data import mnist
+from intriguing.report.build import markdown_table
+from intriguing.train.models import ModelSpec, load_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 GOAL_DISTORTION_RATIO = 1.01

@@ -20,13 +20,13 @@ import torch
 import yaml
 from machine import mnist_source
 
-from intriguing import mnist
-from intriguing.evaluation import count_errors
-from intriguing.io import write_text
-from intriguing.models import ModelSpec
-from intriguing.params import check_params, model_options, resolve_profile
-from intriguing.runtime import configure_threads
-from intriguing.zoo import fit_model
+from intriguing.common.files import write_text
+from intriguing.common.runtime import configure_threads
+from intriguing.data import mnist
+from intriguing.plan.params import check_params, model_options, resolve_profile
+from intriguing.train.evaluation import count_errors
+from intriguing.train.fit import fit_model
+from intriguing.train.models import ModelSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,7 +6,7 @@ import os
 import platform
 from pathlib import Path
 
-from intriguing.mnist import FILES
+from intriguing.data.mnist import FILES
 
 
 def cpu_name() -> str:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from intriguing.adversarial_figures import histogram_rows, magnified_difference
+from intriguing.adversarial.figures import histogram_rows, magnified_difference
 
 
 def test_magnified_difference_is_grey_where_nothing_changed():

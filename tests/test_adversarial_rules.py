@@ -8,10 +8,11 @@ import torch
 import yaml
 
 from conftest import snakemake
-from intriguing import mnist
-from intriguing.adversarial_sets import load_set
-from intriguing.attacks import distortion
-from intriguing.report import adversarial_section, paper_reference
+from intriguing.adversarial.attack import distortion
+from intriguing.adversarial.sets import load_set
+from intriguing.data import mnist
+from intriguing.reference import paper_reference
+from intriguing.report.build import adversarial_section
 
 
 @pytest.mark.parametrize(("model", "split"), [("softmax1", "train"), ("m1", "test")])

@@ -1,4 +1,4 @@
-"""Adversarial training with a pool (intriguing.adversarial_training) and its pipeline steps."""
+"""Adversarial training with a pool (intriguing.advtrain.pool) and its pipeline steps."""
 
 import copy
 
@@ -7,7 +7,7 @@ import torch
 import yaml
 
 from conftest import ROOT
-from intriguing.adversarial_training import (
+from intriguing.advtrain.pool import (
     AdversarialPool,
     AdvTrainOptions,
     PoolOptions,
@@ -17,12 +17,13 @@ from intriguing.adversarial_training import (
     split_at_level,
     train_with_pool,
 )
-from intriguing.advtrain import kind, summarize_model
-from intriguing.models import ModelSpec, build_model
-from intriguing.params import ParamsError, check_params
-from intriguing.report import OUTSIDE_CI_MARK, paper_reference
-from intriguing.report_advtrain import advtrain_section
-from intriguing.stats import mean_interval
+from intriguing.advtrain.runs import kind, summarize_model
+from intriguing.common.stats import mean_interval
+from intriguing.plan.params import ParamsError, check_params
+from intriguing.reference import paper_reference
+from intriguing.report.advtrain import advtrain_section
+from intriguing.report.build import OUTSIDE_CI_MARK
+from intriguing.train.models import ModelSpec, build_model
 
 FAST_ATTACK = {"c_steps": 3, "max_iterations": 20, "batch_size": 256}
 

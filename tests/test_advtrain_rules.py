@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from conftest import snakemake
-from intriguing.models import ModelSpec, load_checkpoint
+from intriguing.train.models import ModelSpec, load_checkpoint
 
 
 def test_advtrain_summary(smoke_project, mnist_source):

@@ -1,4 +1,5 @@
-"""Tests of the minimal-distortion L-BFGS attack (intriguing.attacks) on tiny synthetic models."""
+"""Tests of the minimal-distortion L-BFGS attack (intriguing.adversarial.attack) on tiny
+synthetic models."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import torch.nn.functional as F
 from scipy.optimize import fmin_l_bfgs_b, minimize
 from torch import Tensor, nn
 
-from intriguing.attacks import (
+from intriguing.adversarial.attack import (
     amplify,
     choose_targets,
     distortion,

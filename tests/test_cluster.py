@@ -14,11 +14,11 @@ import pytest
 import torch
 
 from conftest import ROOT, copy_project, snakemake, without_timing
-from intriguing.attacks import minimal_adversarial
-from intriguing.models import ModelSpec, build_model
-from intriguing.plan import DETERMINISTIC_ENV, determinism_environment
-from intriguing.runtime import configure_determinism, configure_job
-from intriguing.training import TrainOptions, train
+from intriguing.adversarial.attack import minimal_adversarial
+from intriguing.common.runtime import configure_determinism, configure_job
+from intriguing.plan.specs import DETERMINISTIC_ENV, determinism_environment
+from intriguing.train.models import ModelSpec, build_model
+from intriguing.train.optimize import TrainOptions, train
 
 RULE_FILES = sorted((ROOT / "workflow" / "rules").glob("*.smk"))
 
@@ -162,7 +162,7 @@ def _writes(call: ast.Call) -> bool:
     """Whether a call writes a file (torch.save, savefig, Path.write_text, open(..., "w") ...)."""
     func = call.func
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-        if func.value.id == "io":  # intriguing.io's own atomic helpers
+        if func.value.id == "io":  # intriguing.common.files's own atomic helpers
             return False
         if func.attr in MODULE_WRITERS.get(func.value.id, ()):
             return True
@@ -204,7 +204,7 @@ def test_every_file_write_is_atomic():
     """Every write of the library and the rule scripts happens inside an `atomic_path` block,
     or in a function that is only ever called inside one (e.g. a download into the temporary)."""
     sources = [
-        *sorted((ROOT / "src" / "intriguing").glob("*.py")),
+        *sorted((ROOT / "src" / "intriguing").rglob("*.py")),
         *sorted((ROOT / "workflow" / "scripts").glob("*.py")),
     ]
     calls = [
@@ -287,7 +287,7 @@ def test_job_setup_does_not_load_the_compiler():
     """configure_job sets torch's deterministic flag without importing torch.compile's stack
     (4 s of every job's start-up on a 2-core CPU; the pipeline never compiles)."""
     code = (
-        "import sys, torch; from intriguing.runtime import configure_job; configure_job(1); "
+        "import sys, torch; from intriguing.common.runtime import configure_job; configure_job(1); "
         "assert torch.are_deterministic_algorithms_enabled(); "
         "assert 'torch._dynamo' not in sys.modules, 'torch._dynamo imported'"
     )

@@ -2,7 +2,7 @@
 
 import json
 
-from intriguing.experiments import main, seed_groups, seed_report
+from intriguing.report.experiments import main, seed_groups, seed_report
 
 
 def revision(seed, lr, error):

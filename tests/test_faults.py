@@ -10,16 +10,17 @@ import pytest
 import torch
 
 from conftest import copy_project, snakemake
-from intriguing import io, mnist
-from intriguing.adversarial_sets import adversarial_task
-from intriguing.models import (
+from intriguing.adversarial.step import adversarial as adversarial_task
+from intriguing.common import files
+from intriguing.data import mnist
+from intriguing.train.models import (
     CheckpointMismatch,
     ModelSpec,
     build_model,
     load_checkpoint,
     save_checkpoint,
 )
-from intriguing.training import NonFiniteError, TrainOptions, train
+from intriguing.train.optimize import NonFiniteError, TrainOptions, train
 
 SOFTMAX = {"arch": "mlp", "hidden": [], "weight_decay": [1e-4], "train_set": "all"}
 UNREACHABLE = "http://127.0.0.1:9"  # the discard port: every connection is refused at once
@@ -109,12 +110,12 @@ def test_attack_on_a_nan_model_names_model_and_step(tmp_path, mnist_source):
 
 def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
     target = tmp_path / "metrics.json"
-    io.write_json(target, {"n": 1})
-    with pytest.raises(RuntimeError), io.atomic_path(target) as tmp:
+    files.write_json(target, {"n": 1})
+    with pytest.raises(RuntimeError), files.atomic_path(target) as tmp:
         tmp.write_text('{"n": ')
         raise RuntimeError("killed halfway")
-    assert io.read_json(target) == {"n": 1}
-    assert io.temporary_files(target) == []
+    assert files.read_json(target) == {"n": 1}
+    assert files.temporary_files(target) == []
 
 
 def test_temporaries_of_a_killed_write_are_removed_by_the_next_write(tmp_path):
@@ -124,7 +125,7 @@ def test_temporaries_of_a_killed_write_are_removed_by_the_next_write(tmp_path):
     leftover.write_bytes(b"half a checkpoint")
     other = tmp_path / ".model.pt.bak.killedxx.tmp"  # a temporary of another file
     other.write_bytes(b"")
-    assert io.temporary_files(target) == [leftover]
-    io.write_text(target, "whole")
-    assert io.temporary_files(target) == [] and other.exists()
+    assert files.temporary_files(target) == [leftover]
+    files.write_text(target, "whole")
+    assert files.temporary_files(target) == [] and other.exists()
     assert target.read_text() == "whole"

@@ -5,10 +5,10 @@ import torch
 from test_models import CONV  # a small conv net of the registry's form
 from torch import nn
 
-from intriguing.instability import compare_with_bounds, layer_blocks, observed_gains
-from intriguing.models import ModelSpec, build_model
-from intriguing.report_instability import instability_section
-from intriguing.spectral import network_frame_bounds
+from intriguing.instability.gains import compare_with_bounds, layer_blocks, observed_gains
+from intriguing.report.instability import instability_section
+from intriguing.spectral.bounds import network_frame_bounds
+from intriguing.train.models import ModelSpec, build_model
 
 
 def orthogonal(size: int, seed: int) -> torch.Tensor:

@@ -8,11 +8,11 @@ import torch
 import yaml
 
 from conftest import snakemake
-from intriguing import mnist
-from intriguing.adversarial_sets import load_set
-from intriguing.instability import observed_gains
-from intriguing.models import ModelSpec, load_checkpoint
-from intriguing.report import build_report
+from intriguing.adversarial.sets import load_set
+from intriguing.data import mnist
+from intriguing.instability.gains import observed_gains
+from intriguing.report.step import report as build_report
+from intriguing.train.models import ModelSpec, load_checkpoint
 
 MODEL = "m1"  # a Table 4 model: attacked on test images, three weight layers
 

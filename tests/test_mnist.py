@@ -6,7 +6,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from intriguing import mnist
+from intriguing.data import mnist, step
 
 
 def write_idx(path, array: np.ndarray, compress: bool = True) -> None:
@@ -61,7 +61,7 @@ def test_fetch_leaves_nothing_when_checksum_fails(tmp_path):
 def test_missing_source_directory_is_named(tmp_path):
     missing = tmp_path / "nowhere"
     with pytest.raises(mnist.MnistError, match="nowhere does not exist"):
-        mnist.obtain_mnist([tmp_path / "raw" / mnist.FILES[0]], missing)
+        step.mnist([tmp_path / "raw" / mnist.FILES[0]], missing)
 
 
 def test_download_failure_says_what_to_do(tmp_path):
@@ -93,7 +93,7 @@ def test_train_set_indices():
 
 
 def test_atomic_outputs_get_the_usual_permissions(tmp_path):
-    from intriguing.io import write_text
+    from intriguing.common.files import write_text
 
     write_text(tmp_path / "report.md", "x")
     assert (tmp_path / "report.md").stat().st_mode & 0o644 == 0o644

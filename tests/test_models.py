@@ -5,8 +5,8 @@ import torch
 import yaml
 
 from conftest import ROOT
-from intriguing.adversarial_training import hidden_layer_kinds
-from intriguing.models import (
+from intriguing.advtrain.pool import hidden_layer_kinds
+from intriguing.train.models import (
     CheckpointMismatch,
     ModelSpec,
     build_model,
@@ -14,7 +14,7 @@ from intriguing.models import (
     save_checkpoint,
     weight_decay_penalty,
 )
-from intriguing.training import NonFiniteError, TrainOptions, objective, train
+from intriguing.train.optimize import NonFiniteError, TrainOptions, objective, train
 
 N100 = {
     "arch": "mlp",

@@ -10,7 +10,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from conftest import ROOT, copy_project, snakemake
-from intriguing.params import ParamsError, check_params, model_options, resolve_profile
+from intriguing.plan.params import ParamsError, check_params, model_options, resolve_profile
 
 PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())
 
@@ -193,7 +193,7 @@ def test_planning_the_workflow_does_not_import_torch():
     """The modules the Snakefile imports (params checks, job names) stay torch-free, so a
     Snakemake invocation (each DVC stage, cluster job and dry run) does not pay its import."""
     code = (
-        "import sys, intriguing.params, intriguing.plan, intriguing.mnist; "
+        "import sys, intriguing.plan.params, intriguing.plan.specs, intriguing.data.mnist; "
         "assert 'torch' not in sys.modules, 'torch imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

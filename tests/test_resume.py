@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from conftest import BIN, copy_project, snakemake, without_timing
-from intriguing import io
+from intriguing.common import files
 
 pytestmark = pytest.mark.slow
 
@@ -82,7 +82,7 @@ def kill_and_resume(project: Path, rule: str, outputs: list[str], mnist: Path) -
         assert not (project / output).exists(), f"{output} exists after the kill"
     # A kill during the final write would leave the write's temporary file beside the output.
     leftover = project / outputs[0]
-    leftover = leftover.with_name(f".{leftover.name}.killedxx{io.TEMPORARY_SUFFIX}")
+    leftover = leftover.with_name(f".{leftover.name}.killedxx{files.TEMPORARY_SUFFIX}")
     leftover.write_bytes(b"half a file")
     snakemake(project, "--unlock", mnist=mnist)
     snakemake(project, outputs[0], mnist=mnist)  # the workflow profile reruns incomplete jobs

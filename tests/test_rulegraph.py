@@ -2,7 +2,7 @@
 
 import pytest
 
-from intriguing.rulegraph import depths, draw, parse_rulegraph, transitive_reduction
+from intriguing.report.rulegraph import depths, draw, parse_rulegraph, transitive_reduction
 
 DOT = """digraph snakemake_dag {
 	0[label = "all", color = "0.07 0.6 0.85", style="rounded"];

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from conftest import copy_project, snakemake
-from intriguing import mnist
+from intriguing.data import mnist
 
 
 def test_mnist_rule_copies_and_verifies(smoke_project, mnist_source):

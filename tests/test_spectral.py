@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from intriguing.spectral import (
+from intriguing.spectral.bounds import (
     circular_conv_singular_values,
     circular_size_for_padded_layer,
     conv_adjoint,

@@ -9,9 +9,13 @@ import pytest
 import torch
 
 from conftest import snakemake
-from intriguing import spectral_analysis
-from intriguing.report import build_report, paper_reference, table5_verdict
-from intriguing.spectral_analysis import ALEXNETS, build_alexnet, load_alexnet, spectral_task
+from intriguing.reference import paper_reference
+from intriguing.report.build import table5_verdict
+from intriguing.report.step import report as build_report
+from intriguing.spectral import networks
+from intriguing.spectral.labels import weights_label
+from intriguing.spectral.networks import ALEXNETS, build_alexnet, load_alexnet
+from intriguing.spectral.step import spectral as spectral_task
 
 NETWORKS = {"alexnet_torchvision": 8, "alexnet_original": 8, "conv": 3}  # name: weight layers
 
@@ -95,7 +99,7 @@ def test_failed_download_falls_back_to_random_weights(monkeypatch, tmp_path):
 
 def test_downloaded_weights_are_loaded_and_recorded(monkeypatch):
     trained = build_alexnet("alexnet_torchvision", seed=1)
-    monkeypatch.setattr(spectral_analysis, "download_imagenet_weights", trained.state_dict)
+    monkeypatch.setattr(networks, "download_imagenet_weights", trained.state_dict)
     model, weights = load_alexnet("alexnet_torchvision", None, download=True, seed=0)
     assert weights.source == "torchvision_download" and weights.fallback is None
     assert same_parameters(model, trained)
@@ -131,7 +135,7 @@ def test_local_weights_file_is_loaded_analysed_and_recorded(tmp_path):
     assert result["weights"] == "file" and "random weights" not in result["table5_caveats"]
     assert result["table5_caveats"][0] == "input 67×67 (profile smoke), not 224×224"
     assert [row["size"] for row in result["rows"]][:2] == ["3×11×11×64", "64×5×5×192"]
-    assert spectral_analysis.weights_label(result) == (
+    assert weights_label(result) == (
         "weights from a local file — not comparable to Table 5"
     )
     assert figure.is_file()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from intriguing.stats import wilson_interval
+from intriguing.common.stats import wilson_interval
 
 
 def test_wilson_interval_known_value():

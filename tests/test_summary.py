@@ -6,8 +6,8 @@ import shutil
 import pytest
 
 from conftest import ROOT
-from intriguing.report import paper_reference
-from intriguing.summary import END, START, claim_rows, main, updated_readme
+from intriguing.reference import paper_reference
+from intriguing.report.summary import END, START, claim_rows, main, updated_readme
 
 
 def test_readme_summary_matches_the_committed_metrics():

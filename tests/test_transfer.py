@@ -5,13 +5,13 @@ import pytest
 import torch
 from torch import nn
 
-from intriguing.report import paper_reference
-from intriguing.report_transfer import above_noise, transfer_section, transfer_verdict
-from intriguing.transfer import (
+from intriguing.adversarial.sets import shared_originals
+from intriguing.reference import paper_reference
+from intriguing.report.transfer import above_noise, transfer_section, transfer_verdict
+from intriguing.transfer.tables import (
     gaussian_noise,
     heatmap_rows,
     misclassified,
-    shared_originals,
     table_rows,
     transfer_table,
 )

@@ -7,13 +7,8 @@ import pytest
 import yaml
 
 from conftest import snakemake
-from intriguing.transfer import (
-    load_models,
-    load_sets,
-    misclassified,
-    originals_tensor,
-    shared_originals,
-)
+from intriguing.adversarial.sets import load_sets, originals_tensor, shared_originals
+from intriguing.transfer.tables import load_models, misclassified
 
 
 @pytest.mark.parametrize(("table", "split"), [("table2", "train"), ("table4", "test")])

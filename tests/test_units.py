@@ -12,11 +12,11 @@ import yaml
 from PIL import Image
 
 from conftest import ROOT
-from intriguing.models import ModelSpec, build_model
-from intriguing.params import ParamsError, check_params
-from intriguing.plan import UNITS_FIGURE_KINDS as FIGURE_KINDS
-from intriguing.report_units import units_section
-from intriguing.units import (
+from intriguing.plan.params import ParamsError, check_params
+from intriguing.plan.specs import UNITS_FIGURE_KINDS as FIGURE_KINDS
+from intriguing.report.units import units_section
+from intriguing.train.models import ModelSpec, build_model
+from intriguing.units.directions import (
     DOES_NOT_HOLD,
     HOLDS,
     NO_DIFFERENCE,
@@ -36,14 +36,9 @@ from intriguing.units import (
     top_k,
     undetermined,
 )
-from intriguing.units_analysis import (
-    SimilaritySpace,
-    UnitsJob,
-    UnitsOptions,
-    analyse_directions,
-    imagefolder_units_task,
-    summarise_units,
-)
+from intriguing.units.network import SimilaritySpace, UnitsJob, UnitsOptions, analyse_directions
+from intriguing.units.step import imagefolder as imagefolder_units_task
+from intriguing.units.step import summary as summarise_units
 
 PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())
 OPTIONS = {"top_k": 5, "rows_shown": 3, "seed": 0, "alpha": 0.05, "bootstrap_resamples": 500}

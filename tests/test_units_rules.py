@@ -10,10 +10,10 @@ import yaml
 from PIL import Image
 
 from conftest import copy_project, snakemake
-from intriguing import mnist
-from intriguing.models import ModelSpec, load_checkpoint
-from intriguing.report import build_report
-from intriguing.units import layer_activations
+from intriguing.data import mnist
+from intriguing.report.step import report as build_report
+from intriguing.train.models import ModelSpec, load_checkpoint
+from intriguing.units.directions import layer_activations
 
 KINDS = ("natural", "random", "coherence")
 WIDTHS = {"conv": 128, "n100": 100}  # the last hidden layer of each analysed model

@@ -1,7 +1,7 @@
 # Paths and helpers shared by the rules. Every output path of the workflow is defined here.
-from intriguing.mnist import FILES as MNIST_FILES
-from intriguing.params import model_options
-from intriguing.plan import ALEXNETS, UNITS_FIGURE_KINDS
+from intriguing.data.mnist import FILES as MNIST_FILES
+from intriguing.plan.params import model_options
+from intriguing.plan.specs import ALEXNETS, UNITS_FIGURE_KINDS
 
 RAW_FILES = expand("data/raw/{name}", name=MNIST_FILES)
 SPLIT = "data/processed/split.npz"

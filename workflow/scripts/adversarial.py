@@ -1,9 +1,9 @@
 """Rule `adversarial`."""
 
-from intriguing.adversarial_sets import adversarial_task
+from intriguing.adversarial import step
 
 sm = snakemake  # noqa: F821
-adversarial_task(
+step.adversarial(
     name=sm.wildcards.model,
     spec_params=sm.params.spec,
     model_path=sm.input.model,

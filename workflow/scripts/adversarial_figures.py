@@ -1,11 +1,11 @@
 """Rule `adversarial_figures`."""
 
-from intriguing.adversarial_figures import adversarial_figures_task
-from intriguing.report import paper_reference
+from intriguing.adversarial import step
+from intriguing.reference import paper_reference
 
 sm = snakemake  # noqa: F821
 reference = paper_reference()
-adversarial_figures_task(
+step.figures(
     set_files=dict(zip(sm.params.sets, sm.input.sets, strict=True)),
     raw_files=list(sm.input.raw),
     paper_distortion={

@@ -1,9 +1,9 @@
 """Rule `advtrain`."""
 
-from intriguing.advtrain import train_run
+from intriguing.advtrain import step
 
 sm = snakemake  # noqa: F821
-train_run(
+step.train(
     name=sm.wildcards.model,
     spec_params=sm.params.spec,
     settings=dict(sm.params.settings),

@@ -1,9 +1,9 @@
 """Rule `advtrain_robustness`."""
 
-from intriguing.advtrain import robustness_run
+from intriguing.advtrain import step
 
 sm = snakemake  # noqa: F821
-robustness_run(
+step.robustness(
     name=sm.wildcards.model,
     spec_params=sm.params.spec,
     model_path=sm.input.model,

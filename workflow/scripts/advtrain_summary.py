@@ -1,9 +1,9 @@
 """Rule `advtrain_summary`."""
 
-from intriguing.advtrain import summarize
+from intriguing.advtrain import step
 
 sm = snakemake  # noqa: F821
-summarize(
+step.summary(
     models=list(sm.params.models),
     run_files=list(sm.input.runs),
     robustness_files=list(sm.input.robustness),

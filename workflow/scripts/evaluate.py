@@ -1,9 +1,9 @@
 """Rule `evaluate`."""
 
-from intriguing.zoo import evaluate_task
+from intriguing.train import step
 
 sm = snakemake  # noqa: F821
-evaluate_task(
+step.evaluate(
     name=sm.wildcards.model,
     spec_params=sm.params.spec,
     model_path=sm.input.model,

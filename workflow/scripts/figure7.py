@@ -1,10 +1,10 @@
 """Rule `figure7`."""
 
-from intriguing.transfer import figure7_task
+from intriguing.transfer import step
 
 sm = snakemake  # noqa: F821
 specs = dict(sm.params.specs)
-figure7_task(
+step.figure7(
     specs=specs,
     model_files=dict(zip(specs, sm.input.models, strict=True)),
     set_files=dict(zip(specs, sm.input.sets, strict=True)),

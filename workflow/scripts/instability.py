@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from intriguing.instability import instability_task
+from intriguing.instability import step
 
 sm = snakemake  # noqa: F821
-instability_task(
+step.instability(
     name=sm.wildcards.model,
     spec_params=sm.params.spec,
     model_path=sm.input.model,

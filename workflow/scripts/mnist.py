@@ -2,6 +2,6 @@
 
 import os
 
-from intriguing.mnist import obtain_mnist
+from intriguing.data import step
 
-obtain_mnist(snakemake.output, os.environ.get("MNIST_DIR") or snakemake.params.mnist_dir)  # noqa: F821
+step.mnist(snakemake.output, os.environ.get("MNIST_DIR") or snakemake.params.mnist_dir)  # noqa: F821

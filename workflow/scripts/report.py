@@ -1,9 +1,9 @@
 """Rule `report`."""
 
-from intriguing.report import build_report
+from intriguing.report import step
 
 sm = snakemake  # noqa: F821
-build_report(
+step.report(
     list(sm.input.metrics),
     list(sm.input.adversarial),
     sm.output.markdown,

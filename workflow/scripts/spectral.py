@@ -2,14 +2,14 @@
 
 import os
 
-# Before torch loads OpenMP (see intriguing.spectral_analysis): spin-waiting threads made a
+# Before torch loads OpenMP (see intriguing.spectral.networks): spin-waiting threads made a
 # 4096 x 4096 SVD take 133 s instead of 20 s on a shared 2-core machine.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from intriguing.spectral_analysis import spectral_task  # noqa: E402
+from intriguing.spectral import step  # noqa: E402
 
 sm = snakemake  # noqa: F821
-spectral_task(
+step.spectral(
     network=sm.wildcards.network,
     metrics_path=sm.output.metrics,
     figure_path=sm.output.figure,

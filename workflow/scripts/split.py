@@ -1,6 +1,6 @@
 """Rule `split`."""
 
-from intriguing.mnist import write_split
+from intriguing.data import step
 
 sm = snakemake  # noqa: F821
-write_split(sm.input.train_labels, sm.output[0], sm.params.seed)
+step.split(sm.input.train_labels, sm.output[0], sm.params.seed)

@@ -1,9 +1,9 @@
 """Rule `train`."""
 
-from intriguing.zoo import train_task
+from intriguing.train import step
 
 sm = snakemake  # noqa: F821
-train_task(
+step.train(
     name=sm.wildcards.model,
     spec_params=sm.params.spec,
     raw_files=list(sm.input.raw),

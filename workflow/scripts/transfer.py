@@ -1,12 +1,12 @@
 """Rule `transfer`."""
 
-from intriguing.report import paper_reference
-from intriguing.transfer import transfer_task
+from intriguing.reference import paper_reference
+from intriguing.transfer import step
 
 sm = snakemake  # noqa: F821
 specs = dict(sm.params.specs)
 amplified = list(sm.input.amplified) if "amplified" in sm.input.keys() else None
-transfer_task(
+step.transfer(
     name=sm.wildcards.table,
     specs=specs,
     model_files=dict(zip(specs, sm.input.models, strict=True)),

@@ -1,9 +1,10 @@
 """Rule `units`."""
 
-from intriguing.units_analysis import UnitsJob, UnitsOptions, mnist_units_task
+from intriguing.units import step
+from intriguing.units.network import UnitsJob, UnitsOptions
 
 sm = snakemake  # noqa: F821
-mnist_units_task(
+step.units(
     name=sm.wildcards.model,
     spec_params=sm.params.spec,
     model_path=sm.input.model,

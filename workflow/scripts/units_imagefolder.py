@@ -1,10 +1,11 @@
 """Rule `units_imagefolder`."""
 
-from intriguing.units_analysis import UnitsJob, UnitsOptions, imagefolder_units_task
+from intriguing.units import step
+from intriguing.units.network import UnitsJob, UnitsOptions
 
 sm = snakemake  # noqa: F821
 settings = sm.params.imagefolder
-imagefolder_units_task(
+step.imagefolder(
     root=sm.input.root,
     model_name=settings["model"],
     weights_file=sm.input.get("weights"),

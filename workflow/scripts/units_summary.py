@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from intriguing.units_analysis import summarise_units
+from intriguing.units import step
 
 sm = snakemake  # noqa: F821
-summarise_units({Path(path).stem: path for path in sm.input}, sm.output[0], sm.params.profile)
+step.summary({Path(path).stem: path for path in sm.input}, sm.output[0], sm.params.profile)

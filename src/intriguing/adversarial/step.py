@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from intriguing.adversarial.attack import amplify as amplify_to_stddev
+from intriguing.adversarial.figures import (
+    MAGNIFICATION,
+    histogram_rows,
+    plot_examples,
+    plot_histograms,
+    successful_distortions,
+)
+from intriguing.adversarial.sets import (
+    attack,
+    load_set,
+    load_sets,
+    originals,
+    originals_tensor,
+    shared_originals,
+    summary,
+)
+from intriguing.common import files
+from intriguing.common.runtime import configure_job, device_description, select_device
+from intriguing.data import mnist
+from intriguing.train.models import ModelSpec, load_checkpoint
+
+
+def adversarial(
+    name: str,
+    spec_params: dict[str, Any],
+    model_path: str,
+    raw_files: list[str],
+    split: str,
+    samples: int | None,
+    policy: str,
+    seed: int,
+    options: dict[str, Any],
+    device: str,
+    threads: int,
+    output_set: str,
+    output_metrics: str,
+) -> None:
+    """Rule `adversarial`: attack one model on a split's sampled originals; save set + metrics."""
+    configure_job(threads)
+    target = select_device(device)
+    model, _ = load_checkpoint(model_path, ModelSpec.from_params(name, spec_params), target)
+    model.requires_grad_(False)
+    data = mnist.load_mnist(Path(raw_files[0]).parent)
+    indices, x, labels = originals(data, split, samples, seed)
+    started = time.perf_counter()
+    try:
+        result = attack(model, x.to(target), labels.to(target), policy, seed, options)
+    except FloatingPointError as error:  # the attack names the example and the step
+        raise FloatingPointError(f"model {name}, {split} set: {error}") from error
+    if target.type == "cuda":
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - started
+    payload = {
+        "model": name,
+        "split": split,
+        "indices": torch.from_numpy(indices),
+        "labels": labels,
+        "target": result.target.cpu(),
+        "x_adv": result.x_adv.cpu(),
+        "success": result.success.cpu(),
+        "distortion": result.distortion.cpu(),
+        "c": result.c.cpu(),
+        "iterations": result.iterations.cpu(),
+        "target_policy": policy,
+    }
+    with files.atomic_path(output_set) as tmp:
+        torch.save(payload, tmp)
+    metrics = summary(result, policy, seconds)
+    metrics["device"] = device_description(target)
+    files.write_json(output_metrics, metrics)
+
+
+def amplify(
+    set_path: str, raw_files: list[str], stddev: float, output_set: str, output_metrics: str
+) -> None:
+    """Rule `amplify`: Table 4's x + s·(x'−x)/‖x'−x‖ at distortion `stddev`, clipped to [0, 1]."""
+    adversarial = load_set(set_path)
+    data = mnist.load_mnist(Path(raw_files[0]).parent)
+    images = data.train_images if adversarial["split"] == "train" else data.test_images
+    x = mnist.to_tensor(images[adversarial["indices"].numpy()])
+    amplified, reached = amplify_to_stddev(x, adversarial["x_adv"], stddev)
+    with files.atomic_path(output_set) as tmp:
+        torch.save(
+            {**adversarial, "x_adv": amplified, "distortion": reached, "amplified_stddev": stddev},
+            tmp,
+        )
+    files.write_json(
+        output_metrics,
+        {
+            "n": len(reached),
+            "requested_stddev": stddev,
+            "mean_distortion": float(reached.mean()),
+            "min_distortion": float(reached.min()),
+            "clipped_to_unit_box": True,
+        },
+    )
+
+
+def figures(
+    set_files: dict[str, str],
+    raw_files: Sequence[str],
+    paper_distortion: dict[str, float],
+    examples: int,
+    output_examples: dict[str, str],
+    output_histogram: str,
+    output_plot_data: str,
+) -> None:
+    """Rule `adversarial_figures`: an example grid per set, and the distortion histograms."""
+    sets = load_sets(set_files)
+    for name, adversarial in sets.items():
+        indices, _, split = shared_originals({name: adversarial})
+        x = originals_tensor(raw_files, split, indices[:examples])
+        model, _ = name.rsplit("_", 1)
+        plot_examples(
+            x,
+            adversarial,
+            f"{model}: {split} images, their differences ×{MAGNIFICATION:g}, adversarials",
+            output_examples[name],
+            count=examples,
+        )
+    distortions = successful_distortions(sets)
+    plot_histograms(distortions, paper_distortion, output_histogram)
+    files.write_csv(output_plot_data, histogram_rows(distortions))

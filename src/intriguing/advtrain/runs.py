@@ -1,0 +1,188 @@
+"""The steps behind the adversarial-training rules (Section 4.2): train, robustness, summary.
+
+Plain functions on file paths and settings dictionaries (nothing of Snakemake). One run is one
+(model, seed): the model is trained by :func:`intriguing.advtrain.pool.train_with_pool`
+(with a pool when ``advtrain.pool_levels`` names the model, else as a baseline at the same
+budget), evaluated on the test set, and then attacked on a seeded sample of test images with the
+pipeline's standard attack (its mean minimal distortion: is it harder to fool?) and fed the Table 2
+adversarial sets of the other models (its error on them). The summary gathers every run into
+``reports/metrics/advtrain.json`` (mean and spread over seeds) and plots the training curves.
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+import torch
+
+from intriguing.advtrain.pool import (
+    AdvTrainOptions,
+    AdvTrainResult,
+    PoolOptions,
+    train_with_pool,
+)
+from intriguing.common import files
+from intriguing.common.runtime import (
+    seed_everything,
+)
+from intriguing.common.stats import mean_interval
+from intriguing.data import mnist
+from intriguing.train.evaluation import count_errors
+from intriguing.train.models import (
+    Classifier,
+    ModelSpec,
+    build_model,
+)
+
+#: What a run without a pool compares with in the paper (keys of paper.yaml's
+#: `adversarial_training`), decided by the run's settings rather than by its name.
+KINDS = ("weight_decay_only", "dropout", "adversarial_pool")
+
+
+def kind(spec: ModelSpec, pool_levels: list[int] | None) -> str:
+    """`adversarial_pool` with a pool, else `dropout` with dropout, else `weight_decay_only`."""
+    if pool_levels:
+        return "adversarial_pool"
+    return "dropout" if spec.dropout > 0 else "weight_decay_only"
+
+
+def advtrain_options(
+    settings: dict[str, Any], pool_levels: list[int] | None, seed: int
+) -> AdvTrainOptions:
+    """The training options of one run from the resolved `advtrain` settings."""
+    pool = None
+    if pool_levels:
+        pool = PoolOptions(
+            levels=tuple(pool_levels),
+            size=settings["pool_size"],
+            attack=dict(settings["pool"]["attack"]),
+            **{key: value for key, value in settings["pool"].items() if key != "attack"},
+        )
+    return AdvTrainOptions(
+        epochs=settings["epochs"],
+        adam_lr=settings["adam_lr"],
+        final_lr=settings["final_lr"],
+        batch_size=settings["batch_size"],
+        seed=seed,
+        pool=pool,
+    )
+
+
+def test_tensors(
+    data: mnist.Mnist, limit: int | None, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first `limit` test images (all when None) and their labels, on `device`."""
+    x = mnist.to_tensor(data.test_images[:limit]).to(device)
+    y = torch.from_numpy(data.test_labels[:limit].astype("int64")).to(device)
+    return x, y
+
+
+def fit(
+    spec: ModelSpec,
+    settings: dict[str, Any],
+    pool_levels: list[int] | None,
+    seed: int,
+    train: tuple[torch.Tensor, torch.Tensor],
+    test: tuple[torch.Tensor, torch.Tensor],
+) -> tuple[Classifier, AdvTrainResult]:
+    """Build a model from `seed` and train it on the device of `train`, recording the test
+    error after every epoch."""
+    seed_everything(seed)
+    model = build_model(spec).to(train[0].device)
+    x_test, y_test = test
+
+    def test_error(current: torch.nn.Module) -> dict[str, float]:
+        return {"test_error": count_errors(current, x_test, y_test) / len(y_test)}
+
+    options = advtrain_options(settings, pool_levels, seed)
+    return model, train_with_pool(model, spec, *train, options, monitor=test_error)
+
+
+def pool_summary(refreshes: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per level: refreshes, adversarials made, mean success rate and mean distortion."""
+    levels: dict[str, dict[str, Any]] = {}
+    for refresh in refreshes:
+        for level, stats in refresh["levels"].items():
+            entry = levels.setdefault(level, {"refreshes": 0, "attacked": 0, "wall_seconds": 0.0})
+            entry["refreshes"] += 1
+            entry["attacked"] += stats["attacked"]
+            entry["wall_seconds"] += stats["wall_seconds"]
+            entry.setdefault("success_rates", []).append(stats["success_rate"])
+            entry.setdefault("distortions", []).append(stats["mean_distortion"])
+    return {
+        level: {
+            "refreshes": entry["refreshes"],
+            "attacked": entry["attacked"],
+            "wall_seconds": entry["wall_seconds"],
+            "mean_success_rate": statistics.fmean(entry["success_rates"]),
+            "mean_distortion": statistics.fmean(entry["distortions"]),
+            "last_distortion": entry["distortions"][-1],
+        }
+        for level, entry in levels.items()
+    }
+
+
+def summarize_model(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, Any]:
+    """One model's entry of advtrain.json from its (run, robustness) metrics, one per seed."""
+    runs = [run for run, _ in pairs]
+    robustness = [entry for _, entry in pairs]
+    errors = [run["test_error"] for run in runs]
+    distortions = [entry["mean_min_distortion"] for entry in robustness]
+    transfer_models = robustness[0]["transfer_error"]
+    return {
+        "kind": runs[0]["kind"],
+        "architecture": runs[0]["architecture"],
+        "pool_levels": runs[0]["pool_levels"],
+        "seeds": [run["seed"] for run in runs],
+        "epochs": runs[0]["epochs"],
+        "test_n": runs[0]["test_n"],
+        "test_errors": errors,
+        "test_error_mean": statistics.fmean(errors),
+        "test_error_std": statistics.stdev(errors) if len(errors) > 1 else 0.0,
+        "test_error_mean_ci95": list(mean_interval(errors)),
+        "train_error_mean": statistics.fmean(run["train_error"] for run in runs),
+        "mean_min_distortions": distortions,
+        "mean_min_distortion": statistics.fmean(distortions),
+        "attack_success_rate": statistics.fmean(entry["success_rate"] for entry in robustness),
+        "transfer_error": {
+            model: statistics.fmean(entry["transfer_error"][model] for entry in robustness)
+            for model in transfer_models
+        },
+        "wall_seconds_mean": statistics.fmean(run["wall_seconds"] for run in runs),
+        "attack_wall_seconds_mean": statistics.fmean(run["attack_wall_seconds"] for run in runs),
+    }
+
+
+def plot_curves(runs: dict[str, list[dict[str, Any]]], path: str) -> None:
+    """Test error per epoch, mean over seeds (band: min to max), one line per model."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6.5, 4.0), layout="constrained")
+    for model, model_runs in runs.items():
+        if not model_runs:
+            continue
+        epochs = [row["epoch"] for row in model_runs[0]["curve"]]
+        errors = [[row["test_error"] * 100 for row in run["curve"]] for run in model_runs]
+        by_epoch = list(zip(*errors, strict=True))
+        mean = [statistics.fmean(values) for values in by_epoch]
+        (line,) = axes.plot(epochs, mean, marker="o", markersize=3, label=model)
+        axes.fill_between(
+            epochs,
+            [min(values) for values in by_epoch],
+            [max(values) for values in by_epoch],
+            color=line.get_color(),
+            alpha=0.15,
+        )
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("test error (%)")
+    axes.xaxis.get_major_locator().set_params(integer=True)
+    axes.set_title("Test error per epoch: mean over seeds, band from min to max", fontsize=10)
+    axes.grid(True, alpha=0.3)
+    axes.legend()
+    with files.atomic_path(path) as tmp:
+        figure.savefig(tmp, format="png", dpi=110, metadata={"Software": None})
+    plt.close(figure)

@@ -1,0 +1,164 @@
+"""What Snakemake needs to plan the workflow, without torch.
+
+The Snakefile validates params.yaml and names its jobs from these at every invocation (each DVC
+stage, each cluster job, each dry run); importing torch there would cost every one of them
+seconds. The registry's model specs, the levels a pool may perturb, the spectral analysis's
+AlexNets, the unit analysis's figure kinds and a job's determinism environment live here; the
+torch code (intriguing.train.models, .adversarial_training, .spectral_analysis, .units_analysis,
+.runtime) uses the same definitions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+INPUT_SHAPE = (1, 28, 28)
+NUM_CLASSES = 10
+#: Activation names of params.yaml and the torch.nn modules they stand for.
+ACTIVATION_MODULES = {"sigmoid": "Sigmoid", "relu": "ReLU", "tanh": "Tanh"}
+
+
+ARCHITECTURES = ("mlp", "autoencoder", "conv")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One registry entry of params.yaml (`models.<name>`).
+
+    `weight_decay` holds one λ per weight layer trained by the supervised phase, in forward
+    order: for `mlp` the hidden layers and the output layer; for `conv` the convolution, the
+    hidden fully connected layers and the output layer; for `autoencoder` only the softmax on
+    top (the encoder is trained first, without labels, and then frozen).
+    """
+
+    name: str
+    arch: str
+    weight_decay: tuple[float, ...]
+    train_set: str
+    optimizer: str
+    hidden: tuple[int, ...] = ()
+    activation: str = "sigmoid"
+    dropout: float = 0.0
+    conv_channels: int = 0
+    conv_kernel: int = 0
+    pool: int = 0
+    sparsity_target: float = 0.0
+    sparsity_weight: float = 0.0
+    autoencoder_decay: float = 0.0
+
+    @classmethod
+    def from_params(cls, name: str, entry: dict[str, Any]) -> ModelSpec:
+        values = dict(entry)
+        values["weight_decay"] = tuple(float(v) for v in entry["weight_decay"])
+        values["hidden"] = tuple(int(v) for v in entry.get("hidden", ()))
+        unknown = set(values) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"model {name}: unknown keys {sorted(unknown)}")
+        return cls(name=name, **values)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["weight_decay"] = list(self.weight_decay)
+        data["hidden"] = list(self.hidden)
+        return data
+
+    def describe(self) -> str:
+        """The architecture in one line, e.g. `784 → 100 → 100 → 10 (sigmoid)`."""
+        if self.arch == "conv":
+            head = (
+                f"conv {self.conv_channels}×{self.conv_kernel}×{self.conv_kernel} → "
+                f"{self.activation} → max-pool {self.pool}"
+            )
+        elif self.arch == "autoencoder":
+            head = f"784 → {self.hidden[0]} (sparse autoencoder, frozen)"
+        else:
+            head = "784"
+        hidden = [str(units) for units in (self.hidden if self.arch != "autoencoder" else ())]
+        tail = " → ".join(
+            [head, *hidden, *([f"dropout {self.dropout}"] if self.dropout else []), "10 softmax"]
+        )
+        return f"{tail} ({self.activation})" if self.arch == "mlp" and self.hidden else tail
+
+    def hidden_layer_kinds(self) -> list[tuple[str, str]]:
+        """(weight layer, activation) module names of the hidden layers build_model makes."""
+        activation = ACTIVATION_MODULES.get(self.activation, self.activation)
+        convolution = [("Conv2d", activation)] if self.arch == "conv" else []
+        return convolution + [("Linear", activation)] * len(self.hidden)
+
+    @property
+    def decayed_layer_count(self) -> int:
+        """How many weight layers the supervised phase trains (and decays)."""
+        if self.arch == "mlp":
+            return len(self.hidden) + 1
+        if self.arch == "autoencoder":
+            return 1
+        if self.arch == "conv":
+            return len(self.hidden) + 2
+        raise ValueError(
+            f"model {self.name}: unknown architecture {self.arch!r}; allowed: {ARCHITECTURES}"
+        )
+
+
+#: The level of a pool that perturbs the input (level k >= 1: the output of hidden layer k).
+INPUT_LEVEL = 0
+
+
+def pool_level_error(hidden_layer_kinds: list[tuple[str, str]], level: int) -> str | None:
+    """Why a pool cannot perturb ``level`` of a model with these hidden layers (None: it can).
+
+    Level k >= 1 is the output of the k-th hidden layer, which must be a fully connected
+    sigmoid layer: its outputs lie in [0, 1], the box the attack needs.
+    """
+    count = len(hidden_layer_kinds)
+    if not 0 <= level <= count:
+        return (
+            f"level {level}: the model has {count} hidden layers; allowed levels: "
+            f"0 (input) to {count}"
+        )
+    if level == INPUT_LEVEL:
+        return None
+    layer, activation = hidden_layer_kinds[level - 1]
+    if layer != "Linear" or activation != "Sigmoid":
+        return (
+            f"level {level}: perturbing a layer output needs a fully connected sigmoid layer "
+            f"(outputs in [0, 1]); got {layer} + {activation}"
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class AlexNetForm:
+    """One of the two AlexNets the spectral analysis knows."""
+
+    description: str
+    input_size: int
+
+
+ALEXNETS: dict[str, AlexNetForm] = {
+    "alexnet_torchvision": AlexNetForm(
+        "torchvision.models.alexnet: the one-GPU variant (conv channels 64-192-384-256-256)", 224
+    ),
+    "alexnet_original": AlexNetForm(
+        "Krizhevsky et al. (2012) as in Table 5: two-GPU grouped convolutions "
+        "(conv channels 96-256-384-384-256)",
+        227,
+    ),
+}
+
+#: The unit analysis's figures per network: units, random directions, their coherence.
+UNITS_FIGURE_KINDS = ("natural", "random", "coherence")
+
+#: Set by the Snakefile from params.yaml's `deterministic` and inherited by every job's process
+#: (local, cluster-generic or SLURM); unset means deterministic.
+DETERMINISTIC_ENV = "INTRIGUING_DETERMINISTIC"
+#: cuBLAS needs a fixed workspace to make its matrix products deterministic on CUDA >= 10.2.
+CUBLAS_WORKSPACE = ":4096:8"
+
+
+def determinism_environment(deterministic: bool) -> dict[str, str]:
+    """The environment a job needs for the `deterministic` param (set before torch uses cuBLAS)."""
+    environment = {DETERMINISTIC_ENV: "1" if deterministic else "0"}
+    if deterministic:
+        environment["CUBLAS_WORKSPACE_CONFIG"] = CUBLAS_WORKSPACE
+    return environment

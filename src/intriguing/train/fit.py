@@ -1,0 +1,71 @@
+"""Training and evaluating the registry's models: the steps behind rules `train` and `evaluate`.
+
+Plain functions on file paths and settings dictionaries (nothing of Snakemake), so each step can
+be run and tested from Python alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from intriguing.common.runtime import (
+    device_description,
+    seed_everything,
+)
+from intriguing.data import mnist
+from intriguing.train.models import (
+    Classifier,
+    ModelSpec,
+    build_model,
+)
+from intriguing.train.optimize import TrainOptions, train
+
+
+def _raw_dir(raw_files: list[str]) -> Path:
+    return Path(raw_files[0]).parent
+
+
+def train_tensors(
+    data: mnist.Mnist,
+    split: dict[str, np.ndarray],
+    train_set: str,
+    limit: int | None,
+    device: torch.device,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images (N, 1, 28, 28) in [0, 1] and labels of a training set, on `device`."""
+    indices = mnist.train_set_indices(train_set, split, limit)
+    x = mnist.to_tensor(data.train_images[indices]).to(device)
+    y = torch.from_numpy(data.train_labels[indices].astype("int64")).to(device)
+    return x, y
+
+
+def fit_model(
+    spec: ModelSpec,
+    data: mnist.Mnist,
+    split: dict[str, np.ndarray],
+    options: dict[str, Any],
+    train_limit: int | None,
+    seed: int,
+    device: torch.device,
+) -> tuple[Classifier, dict[str, Any]]:
+    """Build and train a registry model from a seed; return it with its training provenance."""
+    seed_everything(seed)
+    x, y = train_tensors(data, split, spec.train_set, train_limit, device)
+    model = build_model(spec).to(device)
+    result = train(model, spec, x, y, TrainOptions(seed=seed, **options))
+    provenance = {
+        "train_set": spec.train_set,
+        "train_n": len(x),
+        "train_limit": train_limit,
+        "seed": seed,
+        "optimizer": spec.optimizer,
+        "options": options,
+        "device": device_description(device),
+        "deterministic": torch.are_deterministic_algorithms_enabled(),
+        **result.to_dict(),
+    }
+    return model, provenance

@@ -1,0 +1,223 @@
+"""Training: the paper's full-batch L-BFGS, optionally warm-started by mini-batch Adam.
+
+The objective is mean cross-entropy plus the paper's per-layer weight decay
+(``models.weight_decay_penalty``). L-BFGS (torch.optim.LBFGS, strong-Wolfe line search) runs on
+the whole training set at once, as the paper's "L-BFGS until convergence", and stops at the
+first of: the gradient's largest entry at most ``tolerance_grad``; a loss change or a parameter
+step smaller than ``tolerance_change`` in one iteration; the iteration budget
+(``lbfgs_iterations``, or ``polish_iterations`` after an Adam warm start) or twice as many
+function evaluations. The stop reason is recorded in the model's provenance.
+
+The autoencoder model (AE400-10) is trained as the paper describes: first a sparse autoencoder,
+without labels, then its encoder is frozen ("not fine-tuned") and the softmax on top is trained
+on the encoder's features (computed once, so L-BFGS on the top layer is cheap).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+from intriguing.common.progress import Progress
+from intriguing.train.models import Classifier, ModelSpec, weight_decay_penalty
+
+OPTIMIZERS = ("lbfgs", "adam", "adam_lbfgs")
+
+
+class NonFiniteError(FloatingPointError):
+    """The loss or a gradient became NaN or inf; the message names the model and the step."""
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    adam_epochs: int
+    lbfgs_iterations: int
+    polish_iterations: int = 0
+    adam_lr: float = 1e-3
+    batch_size: int = 128
+    lbfgs_history: int = 20
+    tolerance_grad: float = 1e-6
+    tolerance_change: float = 1e-10
+    seed: int = 0
+    log_every: int = 50
+    pretrain_epochs: int = 0
+    pretrain_lr: float = 1e-3
+
+
+@dataclass
+class TrainResult:
+    pretrain_steps: int = 0
+    pretrain_loss: float = math.nan
+    adam_steps: int = 0
+    lbfgs_iterations: int = 0
+    lbfgs_evaluations: int = 0
+    final_loss: float = math.nan
+    stop_reason: str = "no L-BFGS phase"
+    wall_seconds: float = 0.0
+    loss_history: list[float] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def objective(model: Classifier, spec: ModelSpec, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy plus the paper's weight decay."""
+    logits = model(x)
+    return nn.functional.cross_entropy(logits, y) + weight_decay_penalty(model, spec.weight_decay)
+
+
+def _check_finite(spec: ModelSpec, loss: torch.Tensor, model: nn.Module, phase: str, step: int):
+    if not torch.isfinite(loss):
+        raise NonFiniteError(
+            f"model {spec.name}: non-finite loss {loss.item()} at {phase} step {step}"
+        )
+    for name, parameter in model.named_parameters():
+        if parameter.grad is not None and not torch.isfinite(parameter.grad).all():
+            raise NonFiniteError(
+                f"model {spec.name}: non-finite gradient in {name} at {phase} step {step}"
+            )
+
+
+def train(
+    model: Classifier,
+    spec: ModelSpec,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    options: TrainOptions,
+) -> TrainResult:
+    """Train `model` in place on (x, y), already on the model's device, as `spec` says."""
+    if spec.optimizer not in OPTIMIZERS:
+        raise ValueError(
+            f"model {spec.name}: unknown optimizer {spec.optimizer!r}; allowed: {OPTIMIZERS}"
+        )
+    result = TrainResult()
+    started = time.perf_counter()
+    if spec.arch == "autoencoder":
+        encoder = model.weight_layers[0]
+        _pretrain_autoencoder(encoder, spec, x, options, result)
+        encoder.requires_grad_(False)
+        feature_layers = model.layers[: list(model.layers).index(encoder) + 2]  # up to the code
+        with torch.no_grad():
+            x = torch.cat([feature_layers(batch) for batch in x.split(4096)])
+        model = Classifier(model.layers[len(feature_layers) :])
+    model.train()
+    if spec.optimizer in ("adam", "adam_lbfgs"):
+        _train_adam(model, spec, x, y, options, result)
+    if spec.optimizer == "lbfgs":
+        _train_lbfgs(model, spec, x, y, options.lbfgs_iterations, options, result)
+    elif spec.optimizer == "adam_lbfgs":
+        _train_lbfgs(model, spec, x, y, options.polish_iterations, options, result)
+    model.eval()
+    with torch.no_grad():
+        result.final_loss = objective(model, spec, x, y).item()
+    result.wall_seconds = time.perf_counter() - started
+    return result
+
+
+def _pretrain_autoencoder(
+    encoder: nn.Linear, spec: ModelSpec, x: torch.Tensor, options: TrainOptions, result
+) -> None:
+    """Sparse autoencoder (sigmoid code, sigmoid reconstruction) by mini-batch Adam.
+
+    Loss per image: ½‖x̂ − x‖² + β·KL(ρ ‖ ρ̂) + (λ/2)·(‖W_enc‖² + ‖W_dec‖²), with ρ̂ the mean
+    activation of each hidden unit over the batch (ρ = sparsity_target, β = sparsity_weight,
+    λ = autoencoder_decay): the classic sparse-autoencoder objective.
+    """
+    generator = torch.Generator().manual_seed(options.seed)
+    decoder = nn.Linear(encoder.out_features, encoder.in_features).to(x.device)
+    parameters = [*encoder.parameters(), *decoder.parameters()]
+    optimizer = torch.optim.Adam(parameters, lr=options.pretrain_lr)
+    flat = x.flatten(1)
+    rho = spec.sparsity_target
+    batches = math.ceil(len(flat) / options.batch_size)
+    progress = Progress(
+        options.pretrain_epochs * batches, f"{spec.name} autoencoder", options.log_every
+    )
+    for _ in range(options.pretrain_epochs):
+        order = torch.randperm(len(flat), generator=generator).to(x.device)
+        for start in range(0, len(flat), options.batch_size):
+            batch = flat[order[start : start + options.batch_size]]
+            code = torch.sigmoid(encoder(batch))
+            reconstruction = torch.sigmoid(decoder(code))
+            rho_hat = code.mean(dim=0).clamp(1e-6, 1 - 1e-6)
+            sparsity = (
+                rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))
+            ).sum()
+            decay = encoder.weight.pow(2).sum() + decoder.weight.pow(2).sum()
+            loss = (
+                0.5 * (reconstruction - batch).pow(2).sum(dim=1).mean()
+                + spec.sparsity_weight * sparsity
+                + 0.5 * spec.autoencoder_decay * decay
+            )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            result.pretrain_steps += 1
+            _check_finite(spec, loss, encoder, "autoencoder", result.pretrain_steps)
+            optimizer.step()
+            progress.update(loss=loss.item())
+    progress.close()
+    result.pretrain_loss = loss.item() if options.pretrain_epochs else math.nan
+
+
+def _train_adam(model, spec, x, y, options: TrainOptions, result: TrainResult) -> None:
+    generator = torch.Generator().manual_seed(options.seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=options.adam_lr)
+    batches = math.ceil(len(x) / options.batch_size)
+    progress = Progress(options.adam_epochs * batches, f"{spec.name} adam", options.log_every)
+    for _ in range(options.adam_epochs):
+        order = torch.randperm(len(x), generator=generator).to(x.device)
+        for start in range(0, len(x), options.batch_size):
+            batch = order[start : start + options.batch_size]
+            optimizer.zero_grad(set_to_none=True)
+            loss = objective(model, spec, x[batch], y[batch])
+            loss.backward()
+            result.adam_steps += 1
+            _check_finite(spec, loss, model, "adam", result.adam_steps)
+            optimizer.step()
+            progress.update(loss=loss.item())
+        result.loss_history.append(loss.item())
+    progress.close()
+
+
+def _train_lbfgs(
+    model, spec, x, y, iterations: int, options: TrainOptions, result: TrainResult
+) -> None:
+    if iterations == 0:
+        return
+    optimizer = torch.optim.LBFGS(
+        model.parameters(),
+        lr=1.0,
+        max_iter=iterations,
+        max_eval=2 * iterations,
+        history_size=options.lbfgs_history,
+        line_search_fn="strong_wolfe",
+        tolerance_grad=options.tolerance_grad,
+        tolerance_change=options.tolerance_change,
+    )
+    state = optimizer.state[next(model.parameters())]
+    progress = Progress(iterations, f"{spec.name} lbfgs", options.log_every)
+    evaluations = 0
+
+    def closure() -> torch.Tensor:
+        nonlocal evaluations
+        optimizer.zero_grad(set_to_none=True)
+        loss = objective(model, spec, x, y)
+        loss.backward()
+        evaluations += 1
+        _check_finite(spec, loss, model, "lbfgs evaluation", evaluations)
+        iteration = state.get("n_iter", 0)
+        if iteration > progress.count:
+            result.loss_history.append(loss.item())
+        progress.advance_to(iteration, loss=loss.item())
+        return loss
+
+    optimizer.step(closure)
+    progress.close()
+    result.lbfgs_iterations = state.get("n_iter", 0)
+    result.lbfgs_evaluations = evaluations
+    budget_spent = result.lbfgs_iterations >= iterations or (evaluations >= 2 * iterations)
+    result.stop_reason = "iteration budget" if budget_spent else "converged (tolerance)"

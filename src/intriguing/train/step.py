@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from intriguing.common import files
+from intriguing.common.runtime import configure_job, select_device
+from intriguing.data import mnist
+from intriguing.train.evaluation import error_metrics
+from intriguing.train.fit import _raw_dir, fit_model, train_tensors
+from intriguing.train.models import ModelSpec, load_checkpoint, save_checkpoint
+
+
+def train(
+    name: str,
+    spec_params: dict[str, Any],
+    raw_files: list[str],
+    split_path: str,
+    output: str,
+    options: dict[str, Any],
+    train_limit: int | None,
+    seed: int,
+    device: str,
+    threads: int,
+) -> None:
+    """Rule `train`: train one registry model and save it with its spec and provenance."""
+    configure_job(threads)
+    spec = ModelSpec.from_params(name, spec_params)
+    data, split = mnist.load_mnist(_raw_dir(raw_files)), mnist.load_split(split_path)
+    model, provenance = fit_model(
+        spec, data, split, options, train_limit, seed, select_device(device)
+    )
+    save_checkpoint(output, model, spec, provenance)
+
+
+def evaluate(
+    name: str,
+    spec_params: dict[str, Any],
+    model_path: str,
+    raw_files: list[str],
+    split_path: str,
+    output: str,
+    train_limit: int | None,
+    test_limit: int | None,
+    device: str,
+    threads: int,
+) -> None:
+    """Rule `evaluate`: error on the training set, the test set, and P1/P2 for P1/P2 models."""
+    configure_job(threads)
+    spec = ModelSpec.from_params(name, spec_params)
+    target = select_device(device)
+    model, provenance = load_checkpoint(model_path, spec, target)
+    data, split = mnist.load_mnist(_raw_dir(raw_files)), mnist.load_split(split_path)
+    x_train, y_train = train_tensors(data, split, spec.train_set, train_limit, target)
+    datasets = {
+        "train": (x_train, y_train),
+        "test": (
+            mnist.to_tensor(data.test_images[:test_limit]).to(target),
+            torch.from_numpy(data.test_labels[:test_limit].astype("int64")).to(target),
+        ),
+    }
+    if spec.train_set in ("p1", "p2"):
+        for half in ("p1", "p2"):
+            datasets[half] = train_tensors(data, split, half, train_limit, target)
+    metrics = error_metrics(model, datasets)
+    metrics["wall_seconds"] = provenance["wall_seconds"]
+    metrics["device"] = provenance["device"]
+    metrics["architecture"] = spec.describe()
+    metrics["training"] = {
+        key: provenance[key]
+        for key in (
+            "train_set",
+            "optimizer",
+            "adam_steps",
+            "lbfgs_iterations",
+            "stop_reason",
+            "final_loss",
+        )
+    }
+    files.write_json(output, metrics)

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+WORKFLOW_TESTS = Path(__file__).resolve().parent / "workflow"
 PROJECT_FILES = [
     "Snakefile",
     "params.yaml",
@@ -31,6 +32,21 @@ GIT_IDENTITY = {
         (f"GIT_{role}_NAME", "intriguing tests"),
         (f"GIT_{role}_EMAIL", "tests@localhost"),
     )
+}
+
+
+#: A small convolutional network of the registry's form (unit tests of train and instability).
+CONV = {
+    "arch": "conv",
+    "conv_channels": 4,
+    "conv_kernel": 5,
+    "pool": 2,
+    "hidden": [16],
+    "activation": "relu",
+    "dropout": 0.5,
+    "weight_decay": [1e-5, 1e-5, 1e-6],
+    "train_set": "all",
+    "optimizer": "adam",
 }
 
 
@@ -116,3 +132,11 @@ def smoke_project(tmp_path_factory, mnist_source) -> Path:
     """A project copy on the smoke profile, shared by the rule tests (each asks Snakemake for
     its own target, so a test run alone still builds what it needs)."""
     return copy_project(tmp_path_factory.mktemp("project"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests under tests/workflow run Snakemake or DVC: mark them `slow`, so that
+    `pytest -m "not slow"` is the library's unit tests alone."""
+    for item in items:
+        if WORKFLOW_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.slow)

@@ -135,9 +135,7 @@ def test_local_weights_file_is_loaded_analysed_and_recorded(tmp_path):
     assert result["weights"] == "file" and "random weights" not in result["table5_caveats"]
     assert result["table5_caveats"][0] == "input 67×67 (profile smoke), not 224×224"
     assert [row["size"] for row in result["rows"]][:2] == ["3×11×11×64", "64×5×5×192"]
-    assert weights_label(result) == (
-        "weights from a local file — not comparable to Table 5"
-    )
+    assert weights_label(result) == ("weights from a local file — not comparable to Table 5")
     assert figure.is_file()
 
 

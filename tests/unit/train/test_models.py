@@ -4,7 +4,7 @@ import pytest
 import torch
 import yaml
 
-from conftest import ROOT
+from conftest import CONV, ROOT
 from intriguing.advtrain.pool import hidden_layer_kinds
 from intriguing.train.models import (
     CheckpointMismatch,
@@ -102,18 +102,6 @@ def test_non_finite_loss_names_model_and_step():
         train(build_model(spec), spec, x, y, TrainOptions(adam_epochs=1, lbfgs_iterations=0))
 
 
-CONV = {
-    "arch": "conv",
-    "conv_channels": 4,
-    "conv_kernel": 5,
-    "pool": 2,
-    "hidden": [16],
-    "activation": "relu",
-    "dropout": 0.5,
-    "weight_decay": [1e-5, 1e-5, 1e-6],
-    "train_set": "all",
-    "optimizer": "adam",
-}
 AUTOENCODER = {
     "arch": "autoencoder",
     "hidden": [20],

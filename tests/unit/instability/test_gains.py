@@ -2,9 +2,9 @@
 
 import pytest
 import torch
-from test_models import CONV  # a small conv net of the registry's form
 from torch import nn
 
+from conftest import CONV
 from intriguing.instability.gains import compare_with_bounds, layer_blocks, observed_gains
 from intriguing.report.instability import instability_section
 from intriguing.spectral.bounds import network_frame_bounds

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
@@ -45,3 +48,18 @@ class Progress:
 
 def _format(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+@contextmanager
+def job_log(path: str | Path) -> Iterator[None]:
+    """Send a job's progress lines, warnings and any traceback to its log file (a rule's `log:`),
+    line by line, so that a running or failed job can be followed there."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", buffering=1) as log, redirect_stderr(log), redirect_stdout(log):
+        try:
+            yield
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+            raise

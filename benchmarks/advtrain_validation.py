@@ -9,7 +9,7 @@ profile's scale, overridden by --set key=value in YAML syntax and --weight-decay
 50000 of the 60000 training images, with the other 10000 held out, exactly as the `advtrain`
 rule trains (intriguing.advtrain.runs.fit), and prints one Markdown row: train, validation and test
 error, attack and total seconds. The settings in params.yaml were chosen by the validation
-error of such runs (README, "Adversarial training"); the test error is printed for the record.
+error of such runs (docs/advtrain.md); the test error is printed for the record.
 MNIST comes from data/raw, else $MNIST_DIR (default ../shared/mnist).
 """
 

@@ -25,7 +25,6 @@ from intriguing.common.stats import wilson_interval
 from intriguing.data import mnist
 
 SPLITS = ("train", "test")
-TARGET_POLICIES = ("random", "next", "closest")
 
 
 def sample_indices(population: int, samples: int | None, seed: int) -> np.ndarray:

@@ -3,8 +3,9 @@
 Section 4.3 of Szegedy et al. (2013) bounds the Lipschitz constant of each layer
 phi_k(x) = max(0, W_k x + b_k) by the upper frame bound of W_k (its largest singular
 value) and reports lower and upper frame bounds of AlexNet's layers (Table 5). This module
-computes them exactly for circular convolutions, iteratively or densely for the real
-zero-padded convolution, by SVD for fully connected layers, and layer by layer for a model.
+computes them from a layer's weights: exactly for circular convolutions, iteratively or densely
+for the real zero-padded convolution, by SVD for fully connected layers
+(:mod:`intriguing.spectral.layers` applies them layer by layer to a model).
 
 Circular convolution with stride D: derivation of the per-frequency matrices
 ---------------------------------------------------------------------------
@@ -57,33 +58,24 @@ Table 5 must have (its FC1, 9216 inputs -> 4096 outputs, has lower bound 0.09).
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 IntPair = int | tuple[int, int]
 
 __all__ = [
-    "LayerBounds",
-    "NetworkBounds",
-    "TracedLayer",
     "circular_conv_singular_values",
     "circular_size_for_padded_layer",
     "conv_adjoint",
     "conv_frame_bounds",
     "conv_operator_norm",
     "conv_operator_singular_values",
-    "layer_frame_bounds",
     "linear_frame_bounds",
     "linear_operator_norm",
-    "network_frame_bounds",
-    "original_alexnet",
-    "trace_layers",
 ]
 
 
@@ -460,194 +452,3 @@ def linear_operator_norm(
     return _largest_singular_value_lanczos(
         lambda x: weight @ x, lambda y: weight.T @ y, start, weight.shape[0], max_iterations, tol
     )
-
-
-@dataclass(frozen=True)
-class TracedLayer:
-    """A Conv2d or Linear layer with the shapes it sees in a forward pass (batch dim dropped)."""
-
-    name: str
-    module: nn.Conv2d | nn.Linear
-    input_shape: tuple[int, ...]
-    output_shape: tuple[int, ...]
-
-
-def trace_layers(model: nn.Module, input_shape: tuple[int, ...]) -> list[TracedLayer]:
-    """Conv2d and Linear layers in forward order, found by hooks on a dummy forward pass.
-
-    Runs torch.zeros(1, *input_shape) through the model in eval mode without gradients (the
-    model's train/eval mode is restored afterwards).
-    """
-    traced: list[TracedLayer] = []
-
-    def make_hook(name: str) -> Callable[..., None]:
-        def hook(module: nn.Conv2d | nn.Linear, inputs: tuple[Tensor, ...], output: Tensor) -> None:
-            traced.append(
-                TracedLayer(name, module, tuple(inputs[0].shape[1:]), tuple(output.shape[1:]))
-            )
-
-        return hook
-
-    handles = [
-        module.register_forward_hook(make_hook(name))
-        for name, module in model.named_modules()
-        if isinstance(module, nn.Conv2d | nn.Linear)
-    ]
-    was_training = model.training
-    parameter = next(model.parameters(), None)
-    device = parameter.device if parameter is not None else torch.device("cpu")
-    try:
-        model.eval()
-        with torch.no_grad():
-            model(torch.zeros(1, *input_shape, device=device))
-    finally:
-        model.train(was_training)
-        for handle in handles:
-            handle.remove()
-    return traced
-
-
-def _conv_total_padding(conv: nn.Conv2d) -> tuple[int, int]:
-    """Zeros added on both sides together per spatial dim (handles 'same' and 'valid')."""
-    if conv.padding_mode != "zeros":
-        raise ValueError(f"{conv}: only zero padding is supported, got {conv.padding_mode!r}")
-    if conv.dilation != (1, 1):
-        raise ValueError(f"{conv}: dilation {conv.dilation} is not supported")
-    if conv.padding == "same":
-        return conv.kernel_size[0] - 1, conv.kernel_size[1] - 1
-    if conv.padding == "valid":
-        return (0, 0)
-    return 2 * conv.padding[0], 2 * conv.padding[1]
-
-
-@dataclass(frozen=True)
-class LayerBounds:
-    """One row of a frame-bound table (shapes without the batch dim).
-
-    circular_size is the periodic grid a conv layer's bounds were computed on (None for
-    linear layers).
-    """
-
-    name: str
-    kind: str
-    weight_shape: tuple[int, ...]
-    input_shape: tuple[int, ...]
-    output_shape: tuple[int, ...]
-    circular_size: tuple[int, int] | None
-    lower: float
-    upper: float
-
-
-def layer_frame_bounds(layer: TracedLayer) -> LayerBounds:
-    """Frame bounds of one traced Conv2d or Linear layer.
-
-    Conv2d: circular bounds on the padded input grid rounded up to a multiple of the stride
-    (circular_size_for_padded_layer), so the upper bound is a valid bound for the real
-    zero-padded layer while the lower bound is the paper's Fourier-domain (circular) one,
-    not a lower bound of the zero-padded layer. Linear: exact SVD bounds.
-    """
-    module = layer.module
-    if isinstance(module, nn.Linear):
-        kind, size = "linear", None
-        lower, upper = linear_frame_bounds(module.weight)
-    else:
-        kind = "conv"
-        size = circular_size_for_padded_layer(
-            layer.input_shape[-2:], _conv_total_padding(module), module.stride
-        )
-        lower, upper = conv_frame_bounds(module.weight, module.stride, size, module.groups)
-    return LayerBounds(
-        name=layer.name,
-        kind=kind,
-        weight_shape=tuple(module.weight.shape),
-        input_shape=layer.input_shape,
-        output_shape=layer.output_shape,
-        circular_size=size,
-        lower=lower,
-        upper=upper,
-    )
-
-
-@dataclass(frozen=True)
-class NetworkBounds:
-    """Per-layer frame bounds and their product.
-
-    lipschitz_upper_bound = prod(upper) bounds the network's Lipschitz constant (l2 to l2)
-    when every other layer is 1-Lipschitz: ReLU, sigmoid (1/4), tanh, dropout in eval,
-    flatten, and max-pooling with non-overlapping windows. Overlapping max-pooling (AlexNet's
-    3x3 stride 2) can expand distances by up to sqrt(windows per input) = 2, and local
-    response normalisation is not accounted for; like the paper, the product ignores them.
-    """
-
-    rows: list[LayerBounds]
-    lipschitz_upper_bound: float
-
-    def to_records(self) -> list[dict]:
-        """Rows as JSON-ready dicts (tuples become lists)."""
-        return [
-            {key: list(value) if isinstance(value, tuple) else value for key, value in row.items()}
-            for row in map(asdict, self.rows)
-        ]
-
-
-def network_frame_bounds(model: nn.Module, input_shape: tuple[int, ...]) -> NetworkBounds:
-    """Frame bounds of every Conv2d and Linear layer of model, in forward order.
-
-    input_shape excludes the batch dimension, e.g. (3, 224, 224). Each layer's input size
-    comes from a dummy forward pass (trace_layers); see layer_frame_bounds for what the
-    bounds of conv layers mean.
-    """
-    rows = [layer_frame_bounds(layer) for layer in trace_layers(model, input_shape)]
-    return NetworkBounds(rows, math.prod(row.upper for row in rows))
-
-
-def original_alexnet(seed: int) -> nn.Module:
-    """Krizhevsky et al. (2012) AlexNet as analysed in Table 5, randomly initialised.
-
-    Input 3x227x227. conv1 96x3x11x11 stride 4; conv2 256 5x5 pad 2 groups 2; conv3 384
-    3x3 pad 1; conv4 384 3x3 pad 1 groups 2; conv5 256 3x3 pad 1 groups 2 (the two-GPU
-    split as groups); ReLU, local response normalisation after conv1 and conv2, 3x3 stride 2
-    max-pooling after conv1, conv2 and conv5; FC 9216 -> 4096 -> 4096 -> 1000 with dropout.
-    Weights ~ N(0, 0.01^2) and biases 1 in conv2, conv4, conv5 and the FC layers, 0
-    elsewhere, as in the original paper, drawn from a generator seeded with seed (the
-    global RNG is untouched). Trained weights are not available offline.
-    """
-
-    pool = {"kernel_size": 3, "stride": 2}
-    lrn = {"size": 5, "alpha": 1e-4, "beta": 0.75, "k": 2.0}
-    model = nn.Sequential(
-        OrderedDict(
-            [
-                ("conv1", nn.Conv2d(3, 96, 11, stride=4)),
-                ("relu1", nn.ReLU(inplace=True)),
-                ("norm1", nn.LocalResponseNorm(**lrn)),
-                ("pool1", nn.MaxPool2d(**pool)),
-                ("conv2", nn.Conv2d(96, 256, 5, padding=2, groups=2)),
-                ("relu2", nn.ReLU(inplace=True)),
-                ("norm2", nn.LocalResponseNorm(**lrn)),
-                ("pool2", nn.MaxPool2d(**pool)),
-                ("conv3", nn.Conv2d(256, 384, 3, padding=1)),
-                ("relu3", nn.ReLU(inplace=True)),
-                ("conv4", nn.Conv2d(384, 384, 3, padding=1, groups=2)),
-                ("relu4", nn.ReLU(inplace=True)),
-                ("conv5", nn.Conv2d(384, 256, 3, padding=1, groups=2)),
-                ("relu5", nn.ReLU(inplace=True)),
-                ("pool5", nn.MaxPool2d(**pool)),
-                ("flatten", nn.Flatten()),
-                ("drop6", nn.Dropout(0.5)),
-                ("fc6", nn.Linear(256 * 6 * 6, 4096)),
-                ("relu6", nn.ReLU(inplace=True)),
-                ("drop7", nn.Dropout(0.5)),
-                ("fc7", nn.Linear(4096, 4096)),
-                ("relu7", nn.ReLU(inplace=True)),
-                ("fc8", nn.Linear(4096, 1000)),
-            ]
-        )
-    )
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, layer in model.named_children():
-            if isinstance(layer, nn.Conv2d | nn.Linear):
-                layer.weight.normal_(0.0, 0.01, generator=generator)
-                layer.bias.fill_(0.0 if name in ("conv1", "conv3") else 1.0)
-    return model.eval()

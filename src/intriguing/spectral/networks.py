@@ -2,7 +2,7 @@
 
 The step behind rule `spectral`: build a network (torchvision's AlexNet, the original two-GPU
 AlexNet that Table 5 analyses, or a trained MNIST model of the registry), load its weights,
-compute the frame bounds of every Conv2d and Linear layer with intriguing.spectral.bounds, and write
+compute the frame bounds of every Conv2d and Linear layer with intriguing.spectral.layers, and write
 them as JSON with a bar plot. Plain functions on paths and settings, nothing of Snakemake.
 
 Weights of the AlexNets, in this order:
@@ -49,17 +49,12 @@ from torch import nn
 
 from intriguing.common.plotting import pyplot, save_figure
 from intriguing.plan.specs import ALEXNETS
-from intriguing.spectral.bounds import (
-    TracedLayer,
-    layer_frame_bounds,
-    linear_operator_norm,
-    original_alexnet,
-)
+from intriguing.spectral.alexnet import original_alexnet
+from intriguing.spectral.bounds import linear_operator_norm
 from intriguing.spectral.labels import Weights, weights_label
+from intriguing.spectral.layers import TracedLayer, layer_frame_bounds
 from intriguing.train.models import ModelSpec, load_checkpoint
 
-# Below this input the original AlexNet's last max-pool has nothing to pool.
-MIN_ALEXNET_INPUT_SIZE = 67
 DOWNLOAD_TIMEOUT_SECONDS = 60.0
 
 

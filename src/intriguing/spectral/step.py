@@ -7,7 +7,7 @@ from typing import Any
 from intriguing.common import files
 from intriguing.common.runtime import configure_job, device_description, select_device
 from intriguing.plan.specs import ALEXNETS
-from intriguing.spectral.bounds import trace_layers
+from intriguing.spectral.layers import trace_layers
 from intriguing.spectral.networks import (
     SpectralOptions,
     alexnet_parts,

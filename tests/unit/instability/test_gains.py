@@ -7,7 +7,7 @@ from torch import nn
 from conftest import CONV
 from intriguing.instability.gains import compare_with_bounds, layer_blocks, observed_gains
 from intriguing.report.instability import instability_section
-from intriguing.spectral.bounds import network_frame_bounds
+from intriguing.spectral.layers import network_frame_bounds
 from intriguing.train.models import ModelSpec, build_model
 
 

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from intriguing.spectral.alexnet import original_alexnet
 from intriguing.spectral.bounds import (
     circular_conv_singular_values,
     circular_size_for_padded_layer,
@@ -19,9 +20,8 @@ from intriguing.spectral.bounds import (
     conv_operator_singular_values,
     linear_frame_bounds,
     linear_operator_norm,
-    network_frame_bounds,
-    original_alexnet,
 )
+from intriguing.spectral.layers import network_frame_bounds
 
 
 def random_weight(out_channels, in_per_group, kernel, seed):

@@ -131,8 +131,6 @@ def check_units_params(config: dict[str, Any]) -> None:
     if "imagefolder" in registry:
         raise ParamsError("models.imagefolder: the name is taken by the units ImageFolder variant")
     if units["imagefolder"]["root"] is not None:
-        from intriguing.units.network import check_torchvision_classifier
-
         try:
             check_torchvision_classifier(units["imagefolder"]["model"])
         except ValueError as error:
@@ -178,3 +176,15 @@ def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
     for key, value in tree.items():
         flat.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
     return flat
+
+
+def check_torchvision_classifier(model_name: str) -> None:
+    """Refuse a name that is no torchvision classification model, listing those that are."""
+    import torchvision
+
+    available = torchvision.models.list_models(module=torchvision.models)
+    if model_name not in available:
+        raise ValueError(
+            f"units.imagefolder.model: {model_name!r} is no torchvision classification model; "
+            f"allowed: {available}"
+        )

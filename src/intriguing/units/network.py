@@ -34,6 +34,7 @@ from torch import nn
 
 from intriguing.common import files
 from intriguing.common.runtime import configure_job, device_description, select_device
+from intriguing.plan.params import check_torchvision_classifier
 from intriguing.units.directions import (
     centred,
     claim_verdict,
@@ -323,18 +324,6 @@ class UnitsJob:
             "wall_seconds": time.perf_counter() - start,
         }
         write_outputs(result, image, self.outputs)
-
-
-def check_torchvision_classifier(model_name: str) -> None:
-    """Refuse a name that is no torchvision classification model, listing those that are."""
-    import torchvision
-
-    available = torchvision.models.list_models(module=torchvision.models)
-    if model_name not in available:
-        raise ValueError(
-            f"units.imagefolder.model: {model_name!r} is no torchvision classification model; "
-            f"allowed: {available}"
-        )
 
 
 def load_torchvision_classifier(

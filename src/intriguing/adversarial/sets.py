@@ -1,4 +1,4 @@
-"""Adversarial sets of the pipeline: rules `adversarial` (minimal distortion) and `amplify`.
+"""Adversarial sets of the pipeline: originals, attacks, summaries, and the files that hold them.
 
 A set is made for one model on a seeded sample of the training images (Tables 1-2) or of the
 test images (Table 4); every model attacked on the same split gets the same originals, so the

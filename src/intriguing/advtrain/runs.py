@@ -1,6 +1,6 @@
-"""The steps behind the adversarial-training rules (Section 4.2): train, robustness, summary.
+"""Adversarial-training runs (Section 4.2): options, training, per-run and per-model summaries.
 
-Plain functions on file paths and settings dictionaries (nothing of Snakemake). One run is one
+One run is one
 (model, seed): the model is trained by :func:`intriguing.advtrain.pool.train_with_pool`
 (with a pool when ``advtrain.pool_levels`` names the model, else as a baseline at the same
 budget), evaluated on the test set, and then attacked on a seeded sample of test images with the

@@ -1,3 +1,10 @@
+"""Stage `advtrain`: one entry point per rule (`train` for rule `advtrain`, `robustness` for
+`advtrain_robustness`, `summary` for `advtrain_summary`).
+
+Plain functions on paths and settings, nothing of Snakemake: workflow/scripts/<rule>.py calls them
+with the rule's inputs, params and outputs, and a test or a notebook can call them alike.
+"""
+
 from __future__ import annotations
 
 import time

@@ -1,3 +1,9 @@
+"""Stage `instability`: the entry point of rule `instability`.
+
+Plain functions on paths and settings, nothing of Snakemake: workflow/scripts/<rule>.py calls them
+with the rule's inputs, params and outputs, and a test or a notebook can call them alike.
+"""
+
 from __future__ import annotations
 
 import time

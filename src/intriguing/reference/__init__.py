@@ -1,3 +1,5 @@
+"""The paper's printed numbers (paper.yaml beside this file), read by the sections that compare."""
+
 from __future__ import annotations
 
 from importlib import resources

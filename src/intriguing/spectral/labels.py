@@ -1,3 +1,7 @@
+"""How the report and the figures name where a network's weights came from (torch-free, so the
+report can use it without loading the spectral code).
+"""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,9 +1,9 @@
-"""The spectral analysis step (Section 4.3, Table 5): one network, its weights, its frame bounds.
+"""The networks of the spectral analysis (Section 4.3, Table 5), their weights and frame bounds.
 
-The step behind rule `spectral`: build a network (torchvision's AlexNet, the original two-GPU
-AlexNet that Table 5 analyses, or a trained MNIST model of the registry), load its weights,
-compute the frame bounds of every Conv2d and Linear layer with intriguing.spectral.layers, and write
-them as JSON with a bar plot. Plain functions on paths and settings, nothing of Snakemake.
+Rule `spectral` (intriguing.spectral.step) builds a network (torchvision's AlexNet, the original
+two-GPU AlexNet that Table 5 analyses, or a trained MNIST model of the registry), loads its
+weights, computes the frame bounds of every Conv2d and Linear layer with
+intriguing.spectral.layers, and writes them as JSON with a bar plot.
 
 Weights of the AlexNets, in this order:
 

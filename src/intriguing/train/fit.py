@@ -1,8 +1,5 @@
-"""Training and evaluating the registry's models: the steps behind rules `train` and `evaluate`.
-
-Plain functions on file paths and settings dictionaries (nothing of Snakemake), so each step can
-be run and tested from Python alone.
-"""
+"""A registry model built, seeded and trained on its training set, with the record of how
+(used by rule `train` and by adversarial training's baselines)."""
 
 from __future__ import annotations
 

@@ -1,3 +1,9 @@
+"""Stage `train`: one entry point per rule (`train`, `evaluate`).
+
+Plain functions on paths and settings, nothing of Snakemake: workflow/scripts/<rule>.py calls them
+with the rule's inputs, params and outputs, and a test or a notebook can call them alike.
+"""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,4 @@
-"""The unit-analysis steps (Section 3, Figures 1–2): one network, its φ, units vs random directions.
+"""The unit analysis of one network (Section 3, Figures 1–2): its φ, units vs random directions.
 
 `analyse_directions` is the experiment on arrays: every unit of φ and seeded random unit
 directions (as many as units, or `random_directions` of them), the top-k images of each,
@@ -7,11 +7,10 @@ feature spaces other than φ (mean-centred pixels; another model's last hidden l
 distributions compared (intriguing.units.directions.compare_distributions, Holm-adjusted over the
 measures) and the verdict on the paper's claim.
 
-Around it, the steps behind the rules (plain functions on paths and settings, nothing of
-Snakemake): `mnist_units_task` (a registry model on the MNIST test set), `imagefolder_units_task`
-(any torchvision classifier on an ImageFolder of the user's images, e.g. ImageNet's validation
-set, as the paper's AlexNet experiment) and `summarise_units` (the merged statistics). Each
-network gets three figures: the top-k images of several units (Figure 1), of several random
+The rules (intriguing.units.step) run it on a registry model and the MNIST test set, or on
+any torchvision classifier and an ImageFolder of the user's images (e.g. ImageNet's validation
+set, as the paper's AlexNet experiment), and merge the statistics. Each network gets three
+figures: the top-k images of several units (Figure 1), of several random
 directions (Figure 2), and both coherence distributions.
 
 A direction whose top-k the data do not determine

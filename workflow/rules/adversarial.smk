@@ -10,6 +10,14 @@ rule adversarial:
     output:
         set=ADVERSARIAL_SET,
         metrics=ADVERSARIAL_METRICS,
+    log:
+        "logs/adversarial/{model}_{split}.log",
+    benchmark:
+        f"{BENCHMARKS}/adversarial/{{model}}_{{split}}.tsv"
+    threads: workflow.cores
+    resources:
+        mem_mb=4096,
+        runtime=120,
     params:
         spec=lambda wildcards: config["models"][wildcards.model],
         samples=lambda wildcards: SETTINGS["adversarial"][f"{wildcards.split}_samples"],
@@ -17,12 +25,6 @@ rule adversarial:
         seed=config["adversarial"]["seed"],
         attack=config["adversarial"]["attack"],
         device=config["device"],
-    threads: workflow.cores
-    resources:
-        mem_mb=4096,
-        runtime=120,
-    benchmark:
-        f"{BENCHMARKS}/adversarial/{{model}}_{{split}}.tsv"
     script:
         "../scripts/adversarial.py"
 
@@ -35,12 +37,14 @@ rule amplify:
     output:
         set=AMPLIFIED_SET,
         metrics=AMPLIFIED_METRICS,
-    params:
-        stddev=config["adversarial"]["amplify_stddev"],
+    log:
+        "logs/amplify/{model}.log",
     threads: 1
     resources:
         mem_mb=2048,
         runtime=10,
+    params:
+        stddev=config["adversarial"]["amplify_stddev"],
     script:
         "../scripts/amplify.py"
 
@@ -62,13 +66,15 @@ rule adversarial_figures:
             category="Adversarial examples",
         ),
         plot_data=DISTORTION_PLOT_DATA,
-    params:
-        sets=ADVERSARIAL_SETS,
-        examples=config["adversarial"]["figure_examples"],
+    log:
+        "logs/adversarial_figures.log",
     threads: 1
     resources:
         mem_mb=2048,
         runtime=10,
+    params:
+        sets=ADVERSARIAL_SETS,
+        examples=config["adversarial"]["figure_examples"],
     script:
         "../scripts/adversarial_figures.py"
 

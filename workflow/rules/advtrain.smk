@@ -3,22 +3,6 @@
 # adversarial sets come from other DVC stages.
 
 
-wildcard_constraints:
-    seed=r"\d+",
-
-
-def advtrain_settings(wildcards):
-    """The run's training settings: shared and scale keys, the pool's only for a pool model
-    (so that changing the pool does not retrain the baselines, nor a new model the others)."""
-    has_pool = wildcards.model in config["advtrain"]["pool_levels"]
-    return {
-        key: value
-        for key, value in SETTINGS["advtrain"].items()
-        if key in ("adam_lr", "final_lr", "batch_size", "epochs")
-        or (has_pool and key in ("pool", "pool_size"))
-    }
-
-
 rule advtrain:
     """Train one advtrain model with one seed (a pool if pool_levels names it); its errors."""
     input:
@@ -27,6 +11,15 @@ rule advtrain:
     output:
         model=ADVTRAIN_MODEL,
         metrics=ADVTRAIN_RUN,
+    log:
+        "logs/advtrain/{model}_seed{seed}.log",
+    benchmark:
+        f"{BENCHMARKS}/advtrain/{{model}}_seed{{seed}}.tsv"
+    # Small minibatches and per-example attacks: one thread per run, runs side by side.
+    threads: 1
+    resources:
+        mem_mb=3072,
+        runtime=120,
     params:
         spec=lambda wildcards: config["models"][wildcards.model],
         settings=advtrain_settings,
@@ -34,13 +27,6 @@ rule advtrain:
         train_limit=SETTINGS["data"]["train_limit"],
         test_limit=SETTINGS["data"]["test_limit"],
         device=config["device"],
-    # Small minibatches and per-example attacks: one thread per run, runs side by side.
-    threads: 1
-    resources:
-        mem_mb=3072,
-        runtime=120,
-    benchmark:
-        f"{BENCHMARKS}/advtrain/{{model}}_seed{{seed}}.tsv"
     script:
         "../scripts/advtrain.py"
 
@@ -53,6 +39,14 @@ rule advtrain_robustness:
         transfer=expand(ADVERSARIAL_SET, model=TABLE2_MODELS, split="train"),
     output:
         ADVTRAIN_ROBUSTNESS,
+    log:
+        "logs/advtrain_robustness/{model}_seed{seed}.log",
+    benchmark:
+        f"{BENCHMARKS}/advtrain/{{model}}_seed{{seed}}_robustness.tsv"
+    threads: 1
+    resources:
+        mem_mb=2048,
+        runtime=30,
     params:
         spec=lambda wildcards: config["models"][wildcards.model],
         samples=SETTINGS["advtrain"]["robustness_samples"],
@@ -60,12 +54,6 @@ rule advtrain_robustness:
         seed=config["adversarial"]["seed"],
         attack=config["adversarial"]["attack"],
         device=config["device"],
-    threads: 1
-    resources:
-        mem_mb=2048,
-        runtime=30,
-    benchmark:
-        f"{BENCHMARKS}/advtrain/{{model}}_seed{{seed}}_robustness.tsv"
     script:
         "../scripts/advtrain_robustness.py"
 
@@ -78,12 +66,14 @@ rule advtrain_summary:
     output:
         summary=ADVTRAIN_SUMMARY,
         figure=ADVTRAIN_FIGURE,
-    params:
-        models=ADVTRAIN_MODELS,
+    log:
+        "logs/advtrain_summary.log",
     threads: 1
     resources:
         mem_mb=1024,
         runtime=10,
+    params:
+        models=ADVTRAIN_MODELS,
     script:
         "../scripts/advtrain_summary.py"
 

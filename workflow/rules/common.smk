@@ -1,13 +1,17 @@
-# Paths and helpers shared by the rules. Every output path of the workflow is defined here.
+# Paths, settings and input functions shared by the rules. Every output path of the workflow is
+# defined here; the other .smk files hold only rules, as `snakemake --lint` asks.
 from intriguing.data.mnist import FILES as MNIST_FILES
 from intriguing.plan.params import model_options
 from intriguing.plan.specs import ALEXNETS, UNITS_FIGURE_KINDS
 
+# Data: the four MNIST files and the P1/P2 split.
 RAW_FILES = expand("data/raw/{name}", name=MNIST_FILES)
 SPLIT = "data/processed/split.npz"
+# Training (Table 1).
 TRAIN_MODELS = config["train"]["models"]
 MODEL_FILE = "models/{model}.pt"
 TRAIN_METRICS = "reports/metrics/train/{model}.json"
+# Adversarial sets (Section 4.1) and Table 4's amplified ones.
 TABLE2_MODELS = config["adversarial"]["table2_models"]
 TABLE4_MODELS = config["adversarial"]["table4_models"]
 ADVERSARIAL_SET = "data/adversarial/{model}_{split}.pt"
@@ -24,6 +28,20 @@ DISTORTION_PLOT_DATA = "reports/plots/adversarial/distortions.csv"
 TRANSFER_TABLES = [
     table for table, models in (("table2", TABLE2_MODELS), ("table4", TABLE4_MODELS)) if models
 ]
+TRANSFER = {
+    "table2": {
+        "models": TABLE2_MODELS,
+        "split": "train",
+        "noise": config["transfer"]["table2_noise"],
+        "title": "Table 2 — cross-model generalisation (training-set adversarials)",
+    },
+    "table4": {
+        "models": TABLE4_MODELS,
+        "split": "test",
+        "noise": config["transfer"]["table4_noise"],
+        "title": "Table 4 — cross-training-set generalisation (test-set adversarials)",
+    },
+}
 TRANSFER_METRICS = "reports/metrics/transfer/{table}.json"
 TRANSFER_PLOT_DATA = "reports/plots/transfer/{table}.csv"
 TRANSFER_FIGURE = "reports/figures/transfer/{table}.png"
@@ -53,21 +71,37 @@ UNITS_NETWORKS = [*UNITS_MODELS, *(["imagefolder"] if UNITS_IMAGEFOLDER else [])
 UNITS_METRICS = "reports/metrics/units/{model}.json"
 UNITS_FIGURE = "reports/figures/units/{model}_{kind}.png"
 UNITS_SUMMARY = "reports/metrics/units.json"
-# Observed gains of the adversarial perturbations against the frame bounds (beyond the paper).
+UNITS_OPTIONS = {
+    key: config["units"][key]
+    for key in ("top_k", "random_directions", "rows_shown", "seed", "alpha", "bootstrap_resamples")
+}
+# Observed gains of the adversarial perturbations against the frame bounds (beyond the paper),
+# for the models with frame bounds and an adversarial set: Table 2's on training images, Table
+# 4's on test images.
+INSTABILITY_SPLITS = {
+    model: [
+        split
+        for split, attacked in (("train", TABLE2_MODELS), ("test", TABLE4_MODELS))
+        if model in attacked
+    ]
+    for model in config["spectral"]["mnist_models"]
+}
+INSTABILITY_MODELS = [model for model, splits in INSTABILITY_SPLITS.items() if splits]
 INSTABILITY_METRICS = "reports/metrics/instability/{model}.json"
 INSTABILITY_FIGURE = "reports/figures/instability/{model}.png"
+# Adversarial training (Section 4.2): one checkpoint and metrics file per (model, seed).
+# Checkpoints live outside models/ (the train stage's DVC output; DVC outputs must not nest).
+ADVTRAIN_MODELS = config["advtrain"]["models"]
+ADVTRAIN_SEEDS = SETTINGS["advtrain"]["seeds"]
+ADVTRAIN_MODEL = "models_advtrain/{model}_seed{seed}.pt"
+ADVTRAIN_RUN = "reports/metrics/advtrain/{model}_seed{seed}.json"
+ADVTRAIN_ROBUSTNESS = "reports/metrics/advtrain/{model}_seed{seed}_robustness.json"
+ADVTRAIN_SUMMARY = "reports/metrics/advtrain.json"
+ADVTRAIN_FIGURE = "reports/figures/advtrain/test_error.png"
+# The reproduction report, and the per-job timings it reads (each job's `benchmark`).
 REPORT_MD = "reports/report.md"
 REPORT_HTML = "reports/report.html"
 BENCHMARKS = "reports/benchmarks"
-
-
-def spectral_inputs(wildcards):
-    """An MNIST network reads its checkpoint (made by the train stage); an
-    AlexNet its local weights file, when params.yaml names one."""
-    if wildcards.network in ALEXNETS:
-        weights = ALEXNET_WEIGHTS[wildcards.network]
-        return {"weights": weights} if weights else {}
-    return {"model": MODEL_FILE.format(model=wildcards.network)}
 
 
 wildcard_constraints:
@@ -75,6 +109,7 @@ wildcard_constraints:
     split="train|test",
     table="table2|table4",
     network="|".join([*ALEXNETS, *config["models"]]),
+    seed=r"\d+",
 
 
 def model_specs(models):
@@ -88,12 +123,49 @@ def train_options(wildcards):
     return model_options(SETTINGS["train"], wildcards.model)
 
 
-# Adversarial training (Section 4.2): one checkpoint and metrics file per (model, seed).
-# Checkpoints live outside models/ (the train stage's DVC output; DVC outputs must not nest).
-ADVTRAIN_MODELS = config["advtrain"]["models"]
-ADVTRAIN_SEEDS = SETTINGS["advtrain"]["seeds"]
-ADVTRAIN_MODEL = "models_advtrain/{model}_seed{seed}.pt"
-ADVTRAIN_RUN = "reports/metrics/advtrain/{model}_seed{seed}.json"
-ADVTRAIN_ROBUSTNESS = "reports/metrics/advtrain/{model}_seed{seed}_robustness.json"
-ADVTRAIN_SUMMARY = "reports/metrics/advtrain.json"
-ADVTRAIN_FIGURE = "reports/figures/advtrain/test_error.png"
+def transfer_inputs(wildcards):
+    """A table reads its models, their adversarial sets (Table 4: also the amplified ones)."""
+    table = TRANSFER[wildcards.table]
+    inputs = {
+        "models": expand(MODEL_FILE, model=table["models"]),
+        "sets": expand(ADVERSARIAL_SET, model=table["models"], split=table["split"]),
+        "raw": RAW_FILES,
+    }
+    if wildcards.table == "table4":
+        inputs["amplified"] = expand(AMPLIFIED_SET, model=table["models"])
+    return inputs
+
+
+def spectral_inputs(wildcards):
+    """An MNIST network reads its checkpoint (made by the train stage); an
+    AlexNet its local weights file, when params.yaml names one."""
+    if wildcards.network in ALEXNETS:
+        weights = ALEXNET_WEIGHTS[wildcards.network]
+        return {"weights": weights} if weights else {}
+    return {"model": MODEL_FILE.format(model=wildcards.network)}
+
+
+def units_inputs(wildcards):
+    """The analysed model, MNIST, and the model whose features judge coherence (if any)."""
+    inputs = {"model": MODEL_FILE.format(model=wildcards.model), "raw": RAW_FILES}
+    other = config["units"]["feature_models"].get(wildcards.model)
+    if other is not None:
+        inputs["feature_model"] = MODEL_FILE.format(model=other)
+    return inputs
+
+
+def units_figures(model):
+    """The three figures of one network, by kind (natural, random, coherence)."""
+    return {kind: UNITS_FIGURE.format(model=model, kind=kind) for kind in UNITS_FIGURE_KINDS}
+
+
+def advtrain_settings(wildcards):
+    """The run's training settings: shared and scale keys, the pool's only for a pool model
+    (so that changing the pool does not retrain the baselines, nor a new model the others)."""
+    has_pool = wildcards.model in config["advtrain"]["pool_levels"]
+    return {
+        key: value
+        for key, value in SETTINGS["advtrain"].items()
+        if key in ("adam_lr", "final_lr", "batch_size", "epochs")
+        or (has_pool and key in ("pool", "pool_size"))
+    }

@@ -5,12 +5,14 @@ rule mnist:
     """Copy (MNIST_DIR or data.mnist_dir) or download the MNIST files; verify MD5 and SHA-256."""
     output:
         RAW_FILES,
-    params:
-        mnist_dir=config["data"]["mnist_dir"],
+    log:
+        "logs/mnist.log",
     threads: 1
     resources:
         mem_mb=512,
         runtime=30,
+    params:
+        mnist_dir=config["data"]["mnist_dir"],
     script:
         "../scripts/mnist.py"
 
@@ -21,12 +23,14 @@ rule split:
         train_labels="data/raw/train-labels-idx1-ubyte.gz",
     output:
         SPLIT,
-    params:
-        seed=config["data"]["split_seed"],
+    log:
+        "logs/split.log",
     threads: 1
     resources:
         mem_mb=1024,
         runtime=10,
+    params:
+        seed=config["data"]["split_seed"],
     script:
         "../scripts/split.py"
 

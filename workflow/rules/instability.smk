@@ -2,39 +2,30 @@
 # the frame bounds (Section 4.3, beyond the paper). Every input is made by another DVC stage
 # (data, train, adversarial, spectral).
 
-# Models with frame bounds and an adversarial set: Table 2's on training images, Table 4's on test.
-INSTABILITY_SPLITS = {
-    model: [
-        split
-        for split, attacked in (("train", TABLE2_MODELS), ("test", TABLE4_MODELS))
-        if model in attacked
-    ]
-    for model in config["spectral"]["mnist_models"]
-}
-INSTABILITY_MODELS = [model for model, splits in INSTABILITY_SPLITS.items() if splits]
-
 
 rule instability:
     """Per-layer and cumulative gains of one model's adversarial perturbations vs its bounds."""
     input:
         model=MODEL_FILE,
-        sets=lambda wildcards: 
-            expand(ADVERSARIAL_SET, model=wildcards.model, split=INSTABILITY_SPLITS[wildcards.model])
-        ,
+        sets=lambda wildcards: expand(
+            ADVERSARIAL_SET, model=wildcards.model, split=INSTABILITY_SPLITS[wildcards.model]
+        ),
         spectral=SPECTRAL_METRICS.replace("{network}", "{model}"),
         raw=RAW_FILES,
     output:
         metrics=INSTABILITY_METRICS,
         figure=INSTABILITY_FIGURE,
-    params:
-        spec=lambda wildcards: config["models"][wildcards.model],
-        device=config["device"],
+    log:
+        "logs/instability/{model}.log",
+    benchmark:
+        f"{BENCHMARKS}/instability/{{model}}.tsv"
     threads: 1
     resources:
         mem_mb=2048,
         runtime=10,
-    benchmark:
-        f"{BENCHMARKS}/instability/{{model}}.tsv"
+    params:
+        spec=lambda wildcards: config["models"][wildcards.model],
+        device=config["device"],
     script:
         "../scripts/instability.py"
 

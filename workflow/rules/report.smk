@@ -6,21 +6,18 @@ rule report:
     """Render reports/report.md and the self-contained reports/report.html."""
     input:
         metrics=expand(TRAIN_METRICS, model=TRAIN_MODELS),
-        adversarial=
-            expand(ADVERSARIAL_METRICS, model=TABLE2_MODELS, split="train")
-            + expand(ADVERSARIAL_METRICS, model=TABLE4_MODELS, split="test")
-        ,
+        adversarial=expand(ADVERSARIAL_METRICS, model=TABLE2_MODELS, split="train")
+        + expand(ADVERSARIAL_METRICS, model=TABLE4_MODELS, split="test"),
         spectral=expand(SPECTRAL_METRICS, network=SPECTRAL_NETWORKS),
         spectral_figures=expand(SPECTRAL_FIGURE, network=SPECTRAL_NETWORKS),
         transfer=[*expand(TRANSFER_METRICS, table=TRANSFER_TABLES), FIGURE7_METRICS],
-        adversarial_figures=
-            [DISTORTION_HISTOGRAM, *expand(ADVERSARIAL_EXAMPLES, set=ADVERSARIAL_SETS)]
-        ,
+        adversarial_figures=[
+            DISTORTION_HISTOGRAM,
+            *expand(ADVERSARIAL_EXAMPLES, set=ADVERSARIAL_SETS),
+        ],
         transfer_figures=[*expand(TRANSFER_FIGURE, table=TRANSFER_TABLES), FIGURE7_FIGURE],
         units=UNITS_SUMMARY,
-        units_figures=
-            expand(UNITS_FIGURE, model=UNITS_NETWORKS, kind=UNITS_FIGURE_KINDS)
-        ,
+        units_figures=expand(UNITS_FIGURE, model=UNITS_NETWORKS, kind=UNITS_FIGURE_KINDS),
         instability=expand(INSTABILITY_METRICS, model=INSTABILITY_MODELS),
         instability_figures=expand(INSTABILITY_FIGURE, model=INSTABILITY_MODELS),
         advtrain=ADVTRAIN_SUMMARY,
@@ -30,15 +27,17 @@ rule report:
         html=report(
             REPORT_HTML, caption="../report/reproduction.rst", category="Reproduction report"
         ),
+    log:
+        "logs/report.log",
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=10,
     params:
         profile=config["profile"],
         benchmarks=BENCHMARKS,
         models=TRAIN_MODELS,
         attack_temperature=config["adversarial"]["attack"]["temperature"],
-    threads: 1
-    resources:
-        mem_mb=1024,
-        runtime=10,
     script:
         "../scripts/report.py"
 

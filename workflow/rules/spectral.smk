@@ -14,19 +14,21 @@ rule spectral:
             category="Table 5: frame bounds",
             subcategory="{network}",
         ),
+    log:
+        "logs/spectral/{network}.log",
+    benchmark:
+        f"{BENCHMARKS}/spectral/{{network}}.tsv"
+    # The AlexNets' SVDs use every core; an MNIST model's bounds take well under a second.
+    threads: lambda wildcards: workflow.cores if wildcards.network in ALEXNETS else 1
+    resources:
+        mem_mb=4096,
+        runtime=30,
     params:
         spec=lambda wildcards: config["models"].get(wildcards.network),
         options=SPECTRAL_OPTIONS,
         seed=config["seed"],
         device=config["device"],
         profile=config["profile"],
-    # The AlexNets' SVDs use every core; an MNIST model's bounds take well under a second.
-    threads: lambda wildcards: workflow.cores if wildcards.network in ALEXNETS else 1
-    resources:
-        mem_mb=4096,
-        runtime=30,
-    benchmark:
-        f"{BENCHMARKS}/spectral/{{network}}.tsv"
     script:
         "../scripts/spectral.py"
 

@@ -8,18 +8,20 @@ rule train:
         split=SPLIT,
     output:
         model=MODEL_FILE,
+    log:
+        "logs/train/{model}.log",
+    benchmark:
+        f"{BENCHMARKS}/train/{{model}}.tsv"
+    threads: workflow.cores
+    resources:
+        mem_mb=4096,
+        runtime=60,
     params:
         spec=lambda wildcards: config["models"][wildcards.model],
         options=train_options,
         train_limit=SETTINGS["data"]["train_limit"],
         seed=config["seed"],
         device=config["device"],
-    threads: workflow.cores
-    resources:
-        mem_mb=4096,
-        runtime=60,
-    benchmark:
-        f"{BENCHMARKS}/train/{{model}}.tsv"
     script:
         "../scripts/train.py"
 
@@ -32,17 +34,19 @@ rule evaluate:
         split=SPLIT,
     output:
         metrics=TRAIN_METRICS,
+    log:
+        "logs/evaluate/{model}.log",
+    benchmark:
+        f"{BENCHMARKS}/evaluate/{{model}}.tsv"
+    threads: workflow.cores
+    resources:
+        mem_mb=4096,
+        runtime=10,
     params:
         spec=lambda wildcards: config["models"][wildcards.model],
         train_limit=SETTINGS["data"]["train_limit"],
         test_limit=SETTINGS["data"]["test_limit"],
         device=config["device"],
-    threads: workflow.cores
-    resources:
-        mem_mb=4096,
-        runtime=10,
-    benchmark:
-        f"{BENCHMARKS}/evaluate/{{model}}.tsv"
     script:
         "../scripts/evaluate.py"
 

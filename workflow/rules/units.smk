@@ -2,40 +2,21 @@
 # The models come from the `train` stage and MNIST from the `data` stage.
 
 
-def units_inputs(wildcards):
-    """The analysed model, MNIST, and the model whose features judge coherence (if any)."""
-    inputs = {"model": MODEL_FILE.format(model=wildcards.model), "raw": RAW_FILES}
-    other = config["units"]["feature_models"].get(wildcards.model)
-    if other is not None:
-        inputs["feature_model"] = MODEL_FILE.format(model=other)
-    return inputs
-
-
-def units_figures(model):
-    """The three figures of one network, by kind (natural, random, coherence)."""
-    return {kind: UNITS_FIGURE.format(model=model, kind=kind) for kind in UNITS_FIGURE_KINDS}
-
-
-UNITS_OPTIONS = {
-    key: config["units"][key]
-    for key in (
-        "top_k",
-        "random_directions",
-        "rows_shown",
-        "seed",
-        "alpha",
-        "bootstrap_resamples",
-    )
-}
-
-
 rule units:
     """Figures 1-2 and the test: top-k images of each unit of φ and of random directions."""
     input:
         unpack(units_inputs),
     output:
-        metrics=UNITS_METRICS,
         **units_figures("{model}"),
+        metrics=UNITS_METRICS,
+    log:
+        "logs/units/{model}.log",
+    benchmark:
+        f"{BENCHMARKS}/units/{{model}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2048,
+        runtime=20,
     params:
         spec=lambda wildcards: config["models"][wildcards.model],
         feature_model=lambda wildcards: config["units"]["feature_models"].get(wildcards.model),
@@ -46,12 +27,6 @@ rule units:
         options=UNITS_OPTIONS,
         device=config["device"],
         profile=config["profile"],
-    threads: 1
-    resources:
-        mem_mb=2048,
-        runtime=20,
-    benchmark:
-        f"{BENCHMARKS}/units/{{model}}.tsv"
     script:
         "../scripts/units.py"
 
@@ -61,27 +36,29 @@ if UNITS_IMAGEFOLDER:
     rule units_imagefolder:
         """The same analysis on a torchvision classifier over the user's ImageFolder."""
         input:
-            root=config["units"]["imagefolder"]["root"],
             **(
                 {"weights": config["units"]["imagefolder"]["weights"]}
                 if config["units"]["imagefolder"]["weights"]
                 else {}
             ),
+            root=config["units"]["imagefolder"]["root"],
         output:
-            metrics=UNITS_METRICS.format(model="imagefolder"),
             **units_figures("imagefolder"),
+            metrics=UNITS_METRICS.format(model="imagefolder"),
+        log:
+            "logs/units_imagefolder.log",
+        benchmark:
+            f"{BENCHMARKS}/units/imagefolder.tsv"
+        threads: workflow.cores
+        resources:
+            mem_mb=8192,
+            runtime=120,
         params:
             imagefolder=config["units"]["imagefolder"],
             images=SETTINGS["units"]["imagefolder_images"],
             options=UNITS_OPTIONS,
             device=config["device"],
             profile=config["profile"],
-        threads: workflow.cores
-        resources:
-            mem_mb=8192,
-            runtime=120,
-        benchmark:
-            f"{BENCHMARKS}/units/imagefolder.tsv"
         script:
             "../scripts/units_imagefolder.py"
 
@@ -92,12 +69,14 @@ rule units_summary:
         expand(UNITS_METRICS, model=UNITS_NETWORKS),
     output:
         UNITS_SUMMARY,
-    params:
-        profile=config["profile"],
+    log:
+        "logs/units_summary.log",
     threads: 1
     resources:
         mem_mb=512,
         runtime=5,
+    params:
+        profile=config["profile"],
     script:
         "../scripts/units_summary.py"
 

@@ -2,6 +2,9 @@
 
 import os
 
+from intriguing.common.progress import job_log
 from intriguing.data import step
 
-step.mnist(snakemake.output, os.environ.get("MNIST_DIR") or snakemake.params.mnist_dir)  # noqa: F821
+sm = snakemake  # noqa: F821
+with job_log(sm.log[0]):
+    step.mnist(sm.output, os.environ.get("MNIST_DIR") or sm.params.mnist_dir)

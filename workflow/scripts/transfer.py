@@ -1,24 +1,24 @@
 """Rule `transfer`."""
 
-from intriguing.reference import paper_reference
+from intriguing.common.progress import job_log
 from intriguing.transfer import step
 
 sm = snakemake  # noqa: F821
-specs = dict(sm.params.specs)
-amplified = list(sm.input.amplified) if "amplified" in sm.input.keys() else None
-step.transfer(
-    name=sm.wildcards.table,
-    specs=specs,
-    model_files=dict(zip(specs, sm.input.models, strict=True)),
-    set_files=dict(zip(specs, sm.input.sets, strict=True)),
-    amplified_files=dict(zip(specs, amplified, strict=True)) if amplified else None,
-    raw_files=list(sm.input.raw),
-    noise_stddevs=list(sm.params.noise),
-    seed=sm.params.seed,
-    reference=paper_reference()[sm.wildcards.table],
-    title=sm.params.title,
-    threads=sm.threads,
-    output_metrics=sm.output.metrics,
-    output_csv=sm.output.plot_data,
-    output_figure=sm.output.figure,
-)
+with job_log(sm.log[0]):
+    specs = dict(sm.params.specs)
+    amplified = list(sm.input.amplified) if "amplified" in sm.input.keys() else None
+    step.transfer(
+        name=sm.wildcards.table,
+        specs=specs,
+        model_files=dict(zip(specs, sm.input.models, strict=True)),
+        set_files=dict(zip(specs, sm.input.sets, strict=True)),
+        amplified_files=dict(zip(specs, amplified, strict=True)) if amplified else None,
+        raw_files=list(sm.input.raw),
+        noise_stddevs=list(sm.params.noise),
+        seed=sm.params.seed,
+        title=sm.params.title,
+        threads=sm.threads,
+        output_metrics=sm.output.metrics,
+        output_csv=sm.output.plot_data,
+        output_figure=sm.output.figure,
+    )

@@ -34,6 +34,7 @@ from intriguing.adversarial.sets import (
 from intriguing.common import files
 from intriguing.common.runtime import configure_job, device_description, select_device
 from intriguing.data import mnist
+from intriguing.reference import paper_reference
 from intriguing.train.models import ModelSpec, load_checkpoint
 
 
@@ -116,13 +117,18 @@ def amplify(
 def figures(
     set_files: dict[str, str],
     raw_files: Sequence[str],
-    paper_distortion: dict[str, float],
     examples: int,
     output_examples: dict[str, str],
     output_histogram: str,
     output_plot_data: str,
 ) -> None:
-    """Rule `adversarial_figures`: an example grid per set, and the distortion histograms."""
+    """Rule `adversarial_figures`: an example grid per set, and the distortion histograms (with
+    the paper's mean minimal distortion of each model, Tables 1 and 3)."""
+    reference = paper_reference()
+    paper_distortion = {
+        model: row["mean_min_distortion"]
+        for model, row in {**reference["table1"], **reference["table3"]}.items()
+    }
     sets = load_sets(set_files)
     for name, adversarial in sets.items():
         indices, _, split = shared_originals({name: adversarial})

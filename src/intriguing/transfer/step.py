@@ -12,6 +12,7 @@ from typing import Any
 from intriguing.adversarial.sets import load_sets, originals_tensor, shared_originals
 from intriguing.common import files
 from intriguing.common.runtime import configure_job
+from intriguing.reference import paper_reference
 from intriguing.transfer.tables import figure7 as noise_figure
 from intriguing.transfer.tables import (
     load_models,
@@ -30,14 +31,14 @@ def transfer(
     raw_files: Sequence[str],
     noise_stddevs: Sequence[float],
     seed: int,
-    reference: dict[str, Any],
     title: str,
     threads: int,
     output_metrics: str,
     output_csv: str,
     output_figure: str,
 ) -> None:
-    """Rule `transfer`: one transfer table as JSON, long-format CSV and heatmaps."""
+    """Rule `transfer`: one transfer table (`name`: table2 or table4) as JSON, long-format CSV and
+    heatmaps beside the paper's."""
     configure_job(threads)
     sets = load_sets(set_files)
     indices, labels, split = shared_originals(sets)
@@ -51,7 +52,7 @@ def transfer(
     table.update({"table": name, "split": split})
     files.write_json(output_metrics, table)
     files.write_csv(output_csv, table_rows(table))
-    plot_transfer_heatmaps(table, reference, title, output_figure)
+    plot_transfer_heatmaps(table, paper_reference()[name], title, output_figure)
 
 
 def figure7(

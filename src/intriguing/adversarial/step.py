@@ -1,8 +1,5 @@
 """Stage `adversarial`: one entry point per rule (`adversarial`, `amplify`, `figures` for rule
-`adversarial_figures`).
-
-Plain functions on paths and settings, nothing of Snakemake: workflow/scripts/<rule>.py calls them
-with the rule's inputs, params and outputs, and a test or a notebook can call them alike.
+`adversarial_figures`), called by workflow/scripts/<rule>.py (docs/layout.md).
 """
 
 from __future__ import annotations

@@ -1,8 +1,6 @@
 """Stage `advtrain`: one entry point per rule (`train` for rule `advtrain`, `robustness` for
-`advtrain_robustness`, `summary` for `advtrain_summary`).
-
-Plain functions on paths and settings, nothing of Snakemake: workflow/scripts/<rule>.py calls them
-with the rule's inputs, params and outputs, and a test or a notebook can call them alike.
+`advtrain_robustness`, `summary` for `advtrain_summary`), called by workflow/scripts/<rule>.py
+(docs/layout.md).
 """
 
 from __future__ import annotations

@@ -1,7 +1,5 @@
-"""Stage `spectral`: the entry point of rule `spectral` (Table 5 and our models' frame bounds).
-
-Plain functions on paths and settings, nothing of Snakemake: workflow/scripts/<rule>.py calls them
-with the rule's inputs, params and outputs, and a test or a notebook can call them alike.
+"""Stage `spectral`: the entry point of rule `spectral` (Table 5 and our models' frame bounds),
+called by workflow/scripts/<rule>.py (docs/layout.md).
 """
 
 from __future__ import annotations

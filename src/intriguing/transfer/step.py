@@ -1,7 +1,5 @@
-"""Stage `transfer`: one entry point per rule (`transfer` for Tables 2 and 4, `figure7`).
-
-Plain functions on paths and settings, nothing of Snakemake: workflow/scripts/<rule>.py calls them
-with the rule's inputs, params and outputs, and a test or a notebook can call them alike.
+"""Stage `transfer`: one entry point per rule (`transfer` for Tables 2 and 4, `figure7`), called by
+workflow/scripts/<rule>.py (docs/layout.md).
 """
 
 from __future__ import annotations

@@ -1,8 +1,5 @@
 """Stage `units`: one entry point per rule (`units`, `imagefolder` for rule `units_imagefolder`,
-`summary` for rule `units_summary`).
-
-Plain functions on paths and settings, nothing of Snakemake: workflow/scripts/<rule>.py calls them
-with the rule's inputs, params and outputs, and a test or a notebook can call them alike.
+`summary` for rule `units_summary`), called by workflow/scripts/<rule>.py (docs/layout.md).
 """
 
 from __future__ import annotations

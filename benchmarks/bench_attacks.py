@@ -67,7 +67,7 @@ from torch import Tensor, nn
 from intriguing.adversarial.attack import choose_targets, distortion, minimal_adversarial
 from intriguing.common.files import write_text
 from intriguing.data import mnist
-from intriguing.report.build import markdown_table
+from intriguing.report.format import markdown_table
 from intriguing.train.models import ModelSpec, load_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
@@ -178,7 +178,8 @@ def attack_ours(
 
     AttackResult.evaluations counts each example's own evaluations; the model also evaluates
     finished examples that wait in the batch until enough have finished to compact it
-    (COMPACTION_FRACTION), so the counted rows can be more: ``useful_rows`` keeps the former.
+    (intriguing.adversarial.search.COMPACTION_FRACTION), so the counted rows can be more:
+    ``useful_rows`` keeps the former.
     """
 
     def run(counting: CountingModel) -> Attempt:

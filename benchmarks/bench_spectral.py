@@ -1,7 +1,7 @@
 """Time the frame bounds of every AlexNet layer (Table 5 of Szegedy et al.), FC layers included.
 
 Two forms, both with seeded random weights (no downloads): torchvision's AlexNet at 224x224
-and the original two-GPU AlexNet at 227x227 (intriguing.spectral.bounds.original_alexnet). Runs on
+and the original two-GPU AlexNet at 227x227 (intriguing.spectral.alexnet.original_alexnet). Runs on
 the CPU, and on the GPU too when one is available.
 
     uv run python benchmarks/bench_spectral.py [--output benchmarks/results/spectral.md]
@@ -32,8 +32,9 @@ from machine import cpu_name, load_line, load_text  # noqa: E402
 from torch import nn  # noqa: E402
 
 from intriguing.common.files import write_text  # noqa: E402
-from intriguing.report.build import markdown_table  # noqa: E402
-from intriguing.spectral.bounds import layer_frame_bounds, original_alexnet, trace_layers  # noqa: E402
+from intriguing.report.format import markdown_table  # noqa: E402
+from intriguing.spectral.alexnet import original_alexnet  # noqa: E402
+from intriguing.spectral.layers import layer_frame_bounds, trace_layers  # noqa: E402
 
 SEED = 0
 GOAL_SECONDS = 60.0  # both AlexNets, every layer, on the 2-core CPU

@@ -11,11 +11,10 @@ best pool model's 95% interval of the mean is clear of each baseline's.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
-from intriguing.report.build import OUTSIDE_CI_MARK, markdown_table, percent
+from intriguing.report.format import OUTSIDE_CI_MARK, image, markdown_table, percent
 
 KIND_LABELS = {
     "weight_decay_only": "weight decay only",
@@ -70,10 +69,11 @@ def advtrain_section(
     summary: dict[str, dict[str, Any]],
     paper: dict[str, float],
     figure: str | None = None,
-    base_dir: Path | None = None,
+    base_dir: Path = Path(),
 ) -> str:
     """Markdown: verdict, the table (model, test error mean ± std, minimal distortion, paper),
-    and the training-curve figure when given."""
+    and the training-curve figure when given (linked relative to `base_dir`, the report's
+    directory)."""
     title = "## Adversarial training (Section 4.2)"
     if not summary:
         return f"{title}\n\nNot run: no adversarial-training results yet."
@@ -132,6 +132,5 @@ def advtrain_section(
     )
     parts = [title, intro, advtrain_verdict(summary, paper), markdown_table(header, rows), note]
     if figure is not None:
-        link = os.path.relpath(figure, base_dir) if base_dir is not None else figure
-        parts.append(f"![Adversarial training: test error per epoch]({link})")
+        parts.append(image("Adversarial training: test error per epoch", figure, base_dir))
     return "\n\n".join(parts)

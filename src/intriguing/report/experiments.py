@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from intriguing.plan.params import flatten
-from intriguing.report.build import markdown_table
+from intriguing.report.format import markdown_table
 
 DEFAULT_METRICS = ("test_error", "mean_distortion", "success_rate", "lipschitz_upper_bound")
 

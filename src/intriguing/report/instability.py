@@ -6,11 +6,10 @@ loose the product of upper frame bounds is as a measure of the instability the a
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
-from intriguing.report.build import bound, markdown_table
+from intriguing.report.format import bound, image, markdown_table
 
 TITLE = "## Beyond the paper — frame bounds against the adversarial perturbations"
 
@@ -127,8 +126,7 @@ def instability_section(
         )
     )
     parts += [
-        f"![{model}: observed gains and frame bounds per layer]"
-        f"({os.path.relpath(figures[model], base_dir)})"
+        image(f"{model}: observed gains and frame bounds per layer", figures[model], base_dir)
         for model in results
         if model in figures
     ]

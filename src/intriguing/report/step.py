@@ -1,71 +1,94 @@
+"""Rule `report`: the reproduction report, our numbers beside the paper's, as Markdown and as one
+self-contained HTML page.
+
+Each section comes from the report module named after the stage whose results it shows; this
+module reads the rule's inputs, puts the sections in order and writes the two files.
+"""
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from intriguing.common.files import read_json, write_text
 from intriguing.reference import paper_reference
-from intriguing.report.build import (
-    adversarial_section,
-    error_table_section,
-    image,
-    mnist_bounds_section,
-    provenance,
-    provenance_section,
-    render_html,
-    rule_wall_times,
-    table5_section,
-    training_details_section,
-)
+from intriguing.report.adversarial import adversarial_figures, adversarial_section
+from intriguing.report.advtrain import advtrain_section
+from intriguing.report.html_page import render_html
+from intriguing.report.instability import instability_section
+from intriguing.report.provenance import provenance, provenance_section, rule_wall_times
+from intriguing.report.spectral import mnist_bounds_section, table5_section
+from intriguing.report.train import error_table_section, training_details_section
+from intriguing.report.transfer import figure7_section, transfer_section
 from intriguing.report.units import units_section
 
+#: The named inputs of rule `report` (workflow/rules/report.smk). Files are matched to their
+#: network, model, table or figure by name (their stem); an input left out counts as not run.
+INPUT_NAMES = (
+    "metrics",
+    "adversarial",
+    "adversarial_figures",
+    "transfer",
+    "transfer_figures",
+    "spectral",
+    "spectral_figures",
+    "units",
+    "units_figures",
+    "instability",
+    "instability_figures",
+    "advtrain",
+    "advtrain_figure",
+)
+HTML_TITLE = "intriguing — reproduction report"
 
-def report(
-    metric_files: list[str],
-    adversarial_files: list[str],
-    markdown_path: str,
-    html_path: str,
+InputPaths = Mapping[str, str | Sequence[str]]
+
+
+def report(inputs: InputPaths, outputs: Mapping[str, str], params: Mapping[str, Any]) -> None:
+    """Write `outputs["markdown"]` and `outputs["html"]` from the rule's named inputs (a path or
+    a list of paths per name of INPUT_NAMES, as `dict(snakemake.input)` gives them) and params:
+    `profile`, and optionally `benchmarks` (the folder of Snakemake's benchmark files) and
+    `attack_temperature` (the attack loss's, default 1 as in the paper)."""
+    unknown = sorted(set(inputs) - set(INPUT_NAMES))
+    if unknown:
+        raise ValueError(f"report: unknown inputs {unknown}; known: {list(INPUT_NAMES)}")
+    markdown_path, html_path = Path(outputs["markdown"]), Path(outputs["html"])
+    text = report_markdown(
+        inputs,
+        params["profile"],
+        markdown_path.parent,
+        params.get("benchmarks"),
+        params.get("attack_temperature", 1.0),
+    )
+    write_text(markdown_path, text)
+    write_text(html_path, render_html(text, HTML_TITLE, html_path.parent))
+
+
+def report_markdown(
+    inputs: InputPaths,
     profile: str,
-    spectral_files: list[str] = (),
-    spectral_figures: list[str] = (),
-    transfer_files: list[str] = (),
-    transfer_figures: list[str] = (),
-    adversarial_figures: list[str] = (),
+    base_dir: Path,
     benchmarks_dir: str | None = None,
-    units_file: str | None = None,
-    units_figures: list[str] = (),
-    instability_files: list[str] = (),
-    instability_figures: list[str] = (),
-    advtrain_file: str | None = None,
-    advtrain_figure: str | None = None,
     attack_temperature: float = 1.0,
-) -> None:
-    """Render the reproduction report from the metrics files (and the spectral, transfer,
-    unit-analysis, instability and adversarial-training results and their figures, each named
-    after its network, table or model)."""
-    from intriguing.report.advtrain import advtrain_section  # it imports this module
-    from intriguing.report.instability import instability_section  # it imports this module
-    from intriguing.report.transfer import figure7_section, transfer_section
-
+) -> str:
+    """The report's Markdown; images are linked relative to `base_dir`, the report's folder."""
     reference = paper_reference()
-    transfer = {Path(path).stem: read_json(path) for path in transfer_files}
-    transfer_figure = {Path(path).stem: path for path in transfer_figures}.get
-    metrics = {Path(path).stem: read_json(path) for path in metric_files}
-    adversarial = {Path(path).stem: read_json(path) for path in adversarial_files}
-    spectral = {Path(path).stem: read_json(path) for path in spectral_files}
-    figures = {Path(path).stem: path for path in spectral_figures}
-    base_dir = Path(markdown_path).parent
+    metrics = _read_by_stem(_paths(inputs, "metrics"))
+    transfer = _read_by_stem(_paths(inputs, "transfer"))
+    transfer_figures = _by_stem(_paths(inputs, "transfer_figures"))
+    spectral = _read_by_stem(_paths(inputs, "spectral"))
+    spectral_figures = _by_stem(_paths(inputs, "spectral_figures"))
     sections = [
         "# Intriguing properties of neural networks — reproduction report",
         f"Reproducing {reference['citation']} Profile: `{profile}`.",
         units_section(
-            read_json(units_file) if units_file else None,
-            {Path(path).stem: path for path in units_figures},
-            base_dir,
+            _read_single(inputs, "units"), _by_stem(_paths(inputs, "units_figures")), base_dir
         ),
         figure7_section(
             transfer.get("figure7"),
             reference["figure7"]["gaussian_noise_stddev_1_accuracy"],
-            transfer_figure("figure7"),
+            transfer_figures.get("figure7"),
             base_dir,
         ),
         error_table_section(
@@ -76,13 +99,15 @@ def report(
             reference["table1"],
             [("train_error", "train error"), ("test_error", "test error")],
         ),
-        adversarial_section(adversarial, reference, attack_temperature),
-        *[image(Path(path).stem.replace("_", " "), path, base_dir) for path in adversarial_figures],
+        adversarial_section(
+            _read_by_stem(_paths(inputs, "adversarial")), reference, attack_temperature
+        ),
+        *adversarial_figures(_paths(inputs, "adversarial_figures"), base_dir),
         transfer_section(
             "Table 2 — cross-model generalisation of adversarial examples",
             transfer.get("table2"),
             reference["table2"],
-            transfer_figure("table2"),
+            transfer_figures.get("table2"),
             base_dir,
         ),
         error_table_section(
@@ -96,27 +121,45 @@ def report(
             "Table 4 — cross-training-set generalisation of adversarial examples",
             transfer.get("table4"),
             reference["table4"],
-            transfer_figure("table4"),
+            transfer_figures.get("table4"),
             base_dir,
         ),
         training_details_section(metrics),
-        table5_section(spectral, figures, reference["table5"], base_dir),
-        mnist_bounds_section(spectral, figures, base_dir),
+        table5_section(spectral, spectral_figures, reference["table5"], base_dir),
+        mnist_bounds_section(spectral, spectral_figures, base_dir),
         instability_section(
-            {Path(path).stem: read_json(path) for path in instability_files},
-            {Path(path).stem: path for path in instability_figures},
+            _read_by_stem(_paths(inputs, "instability")),
+            _by_stem(_paths(inputs, "instability_figures")),
             base_dir,
         ),
         advtrain_section(
-            read_json(advtrain_file) if advtrain_file else {},
+            _read_single(inputs, "advtrain") or {},
             reference["adversarial_training"],
-            advtrain_figure,
+            inputs.get("advtrain_figure"),
             base_dir,
         ),
         provenance_section(provenance(profile), rule_wall_times(benchmarks_dir)),
     ]
-    text = "\n\n".join(sections) + "\n"
-    write_text(markdown_path, text)
-    write_text(
-        html_path, render_html(text, "intriguing — reproduction report", Path(html_path).parent)
-    )
+    return "\n\n".join(sections) + "\n"
+
+
+def _paths(inputs: InputPaths, name: str) -> list[str]:
+    """A named input as a list of paths: empty when left out, one item for a single path."""
+    value = inputs.get(name, [])
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _by_stem(paths: list[str]) -> dict[str, str]:
+    """Paths by their file's stem: the network, model, table or figure they belong to."""
+    return {Path(path).stem: path for path in paths}
+
+
+def _read_by_stem(paths: list[str]) -> dict[str, Any]:
+    """The JSON files' contents by their file's stem."""
+    return {Path(path).stem: read_json(path) for path in paths}
+
+
+def _read_single(inputs: InputPaths, name: str) -> Any | None:
+    """The JSON file of a single-path input; None when it is left out."""
+    path = inputs.get(name)
+    return read_json(path) if path else None

@@ -6,15 +6,16 @@ is; a cell supports it when its 95% interval lies wholly above the interval of t
 baseline on the same evaluated model (Table 2: the first noise row; Table 4: the first noise row
 for the plain sets, the last for the amplified ones). Reproduced when at least TRANSFER_SHARE of
 the off-diagonal cells do, partly when at least one does. *Agreement*: how many of our rates
-have the paper's value inside their 95% interval (report.verdict).
+have the paper's value inside their 95% interval (intriguing.report.format.verdict).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from intriguing.report.build import (
+from intriguing.report.format import (
     OUTSIDE_CI_MARK,
     RateComparison,
     image,
@@ -60,7 +61,9 @@ def block_rows(
     return rows, comparisons
 
 
-def paper_row(reference: dict[str, Any], values: list[float] | None, columns: list[str]):
+def paper_row(
+    reference: dict[str, Any], values: list[float] | None, columns: list[str]
+) -> list[float | None] | None:
     """The paper's row laid out on our columns (None where the paper lacks the model)."""
     if values is None:
         return None
@@ -88,6 +91,7 @@ def above_noise(
 
 
 def transfer_verdict(above: int, total: int, what: str, baseline: str) -> str:
+    """The transfer verdict from how many off-diagonal cells lie above the noise baseline."""
     if total == 0:
         return f"**Not run**: {what} needs at least two models."
     share = above / total
@@ -105,7 +109,10 @@ def transfer_verdict(above: int, total: int, what: str, baseline: str) -> str:
     )
 
 
-def distortion_cells(table: dict[str, Any], reference: dict[str, Any], names: list[str]):
+def distortion_cells(
+    table: dict[str, Any], reference: dict[str, Any], names: list[str]
+) -> list[list[str]]:
+    """Per row: our mean distortion and the paper's ('—' where either is missing)."""
     ours = table["mean_distortion"]
     paper = reference.get("mean_distortion", {})
     return [
@@ -117,7 +124,9 @@ def distortion_cells(table: dict[str, Any], reference: dict[str, Any], names: li
     ]
 
 
-def noise_blocks(table: dict[str, Any], reference: dict[str, Any]):
+def noise_blocks(
+    table: dict[str, Any], reference: dict[str, Any]
+) -> Iterator[tuple[list[list[str]], list[RateComparison]]]:
     """The clipped and unclipped noise rows, both beside the paper's noise rows."""
     columns = table["evaluated_on"]
     for kind, suffix in (("noise", "clipped"), ("noise_unclipped", "unclipped")):

@@ -6,9 +6,10 @@ the paper's claim is the one derived from the tests by intriguing.units.directio
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
+
+from intriguing.report.format import image, markdown_table
 
 TITLE = "## Section 3 — units of φ(x) vs random directions (Figures 1–2)"
 FIGURE_CAPTIONS = {
@@ -50,8 +51,7 @@ def measures_table(result: dict[str, Any]) -> str:
         ]
         for m in result["measures"]
     ]
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+    return markdown_table(header, rows)
 
 
 def network_part(name: str, result: dict[str, Any], figures: dict[str, str], base: Path) -> str:
@@ -76,7 +76,7 @@ def network_part(name: str, result: dict[str, Any], figures: dict[str, str], bas
     for kind, caption in FIGURE_CAPTIONS.items():
         key = f"{name}_{kind}"
         if key in figures:
-            parts.append(f"![{name}: {caption}]({os.path.relpath(figures[key], base)})")
+            parts.append(image(f"{name}: {caption}", figures[key], base))
     return "\n\n".join(parts)
 
 

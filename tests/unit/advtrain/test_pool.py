@@ -22,7 +22,7 @@ from intriguing.common.stats import mean_interval
 from intriguing.plan.params import ParamsError, check_params
 from intriguing.reference import paper_reference
 from intriguing.report.advtrain import advtrain_section
-from intriguing.report.build import OUTSIDE_CI_MARK
+from intriguing.report.format import OUTSIDE_CI_MARK
 from intriguing.train.models import ModelSpec, build_model
 
 FAST_ATTACK = {"c_steps": 3, "max_iterations": 20, "batch_size": 256}

@@ -5,7 +5,7 @@ import subprocess
 import yaml
 
 from conftest import GIT_IDENTITY
-from intriguing.report.build import params_overrides, rule_wall_times
+from intriguing.report.provenance import params_overrides, rule_wall_times
 
 HEADER = "s\th:m:s\tmax_rss\n"
 

@@ -1,0 +1,84 @@
+"""Report sections on the train stage's results (reports/metrics/train): the error tables of the
+paper's Tables 1 and 3 beside ours, and how each model was trained."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from intriguing.report.format import OUTSIDE_CI_MARK, RateComparison, markdown_table, verdict
+
+
+def error_table_section(
+    title: str,
+    intro: str,
+    metrics: dict[str, dict[str, Any]],
+    reference: dict[str, dict[str, Any]],
+    columns: list[tuple[str, str]],
+) -> str:
+    """A section comparing error rates per model; `columns` maps metric key -> column title."""
+    header = ["model", "description"]
+    for _, column in columns:
+        header += [f"{column} (ours, 95% CI)", f"{column} (paper)", "Δ"]
+    rows, comparisons = [], []
+    for model, paper_row in reference.items():
+        if model not in metrics:
+            continue
+        row = [model, paper_row["description"]]
+        for key, column in columns:
+            ours = metrics[model]
+            comparison = RateComparison(
+                label=f"{model}, {column}",
+                ours=ours[key],
+                ci=tuple(ours[f"{key}_ci95"]),
+                n=ours[key.replace("_error", "_n")],
+                paper=paper_row[key],
+            )
+            comparisons.append(comparison)
+            row += comparison.cells()
+        rows.append(row)
+    parts = [f"## {title}", intro, verdict(comparisons)]
+    if rows:
+        parts.append(markdown_table(header, rows))
+        parts.append(
+            f"{OUTSIDE_CI_MARK} the paper's value lies outside our 95% Wilson interval. "
+            "Δ = ours − paper, in percentage points."
+        )
+    else:
+        parts.append("_None of this table's models is in `train.models`._")
+    return "\n\n".join(parts)
+
+
+def training_details_section(metrics: dict[str, dict[str, Any]]) -> str:
+    """How each model was trained: optimiser, iterations, stop reason, time, device."""
+    header = [
+        "model",
+        "network",
+        "trained on",
+        "n",
+        "optimizer",
+        "Adam steps",
+        "L-BFGS iterations",
+        "stop reason",
+        "final loss",
+        "wall time",
+        "device",
+    ]
+    rows = []
+    for model, m in metrics.items():
+        t = m["training"]
+        rows.append(
+            [
+                model,
+                m["architecture"],
+                t["train_set"],
+                str(m["train_n"]),
+                t["optimizer"],
+                str(t["adam_steps"]),
+                str(t["lbfgs_iterations"]),
+                t["stop_reason"],
+                f"{t['final_loss']:.4f}",
+                f"{m['wall_seconds']:.1f} s",
+                m["device"],
+            ]
+        )
+    return "\n\n".join(["## Training details", markdown_table(header, rows)])

@@ -1,10 +1,15 @@
-"""Shared fixtures: a throwaway copy of the project, and Snakemake/DVC runners on it."""
+"""Shared fixtures: a throwaway copy of the project, and Snakemake/DVC runners on it; the smoke
+profile's whole DAG, built once per session (`smoke_project`), which every rule test reads and
+the cluster, resume and DVC tests copy (`copy_built`); and one dry run of the default profile's
+DAG (`default_plan`) for the tests of the workflow's shape."""
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -60,6 +65,28 @@ def without_timing(metrics_text: str) -> str:
     return TIMING_LINE.sub("", metrics_text)
 
 
+def assert_same_payload(first, second) -> None:
+    """Two torch.save payloads hold the same tensors and values, NaN included, timings aside
+    (every key that contains `wall_seconds`, as for the metrics JSON)."""
+    import torch
+
+    if isinstance(first, torch.Tensor):
+        torch.testing.assert_close(first, second, rtol=0, atol=0, equal_nan=True)
+    elif isinstance(first, dict):
+        assert first.keys() == second.keys()
+        for key in first:
+            if "wall_seconds" not in str(key):
+                assert_same_payload(first[key], second[key])
+    elif isinstance(first, list | tuple):
+        assert len(first) == len(second)
+        for one, other in zip(first, second, strict=True):
+            assert_same_payload(one, other)
+    elif isinstance(first, float) and math.isnan(first):
+        assert math.isnan(second)
+    else:
+        assert first == second
+
+
 def mnist_dir() -> Path:
     """MNIST_DIR, or ../shared/mnist beside the repository (as in CI)."""
     return Path(os.environ.get("MNIST_DIR") or ROOT.parent / "shared" / "mnist").resolve()
@@ -98,11 +125,17 @@ def set_params(project: Path, **updates) -> None:
     path.write_text(yaml.safe_dump(params, sort_keys=False))
 
 
-def run(command: list[str], project: Path, mnist: Path | None = None, check: bool = True):
-    """Run a command of the project's environment in `project`; return the completed process."""
+def environment(mnist: Path | None = None) -> dict[str, str]:
+    """The environment of the commands the tests run: the project's tools first on PATH."""
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", **GIT_IDENTITY}
     if mnist is not None:
         env["MNIST_DIR"] = str(mnist)
+    return env
+
+
+def run(command: list[str], project: Path, mnist: Path | None = None, check: bool = True):
+    """Run a command of the project's environment in `project`; return the completed process."""
+    env = environment(mnist)
     result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
     if check and result.returncode != 0:
         raise AssertionError(
@@ -127,16 +160,142 @@ def torch_determinism_defaults():
     torch.backends.cudnn.deterministic = False
 
 
+#: What `snakemake all` makes in a project: every rule's outputs (and the timings in
+#: reports/benchmarks). `copy_built` copies them; `smoke_project` checks that no test changes them.
+BUILT = ("data", "models", "models_advtrain", "reports")
+
+
+def built_files(project: Path) -> dict[str, tuple[int, int]]:
+    """(modification time, size) of every file under the project's BUILT directories."""
+    return {
+        str(path.relative_to(project)): (path.stat().st_mtime_ns, path.stat().st_size)
+        for name in BUILT
+        for path in sorted((project / name).rglob("*"))
+        if path.is_file()
+    }
+
+
+class SmokeBuild:
+    """`snakemake all` on the smoke profile (69 jobs, ~5 min on 2 cores) in a new project copy,
+    running in the background."""
+
+    def __init__(self, project: Path, mnist: Path):
+        self.project = copy_project(project)
+        self.log = project.parent / "snakemake-all.log"
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                ["snakemake", "--cores", "2", "all"],
+                cwd=project,
+                env=environment(mnist),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: `stop` ends its jobs too
+            )
+
+    def wait(self) -> Path:
+        """The built project, once the build has ended."""
+        if self.process.wait() != 0:
+            raise AssertionError(
+                f"snakemake all failed ({self.process.returncode}):\n"
+                + self.log.read_text()[-20_000:]
+            )
+        return self.project
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait()
+
+
+def needs_smoke_build(item: pytest.Item) -> bool:
+    return "smoke_project" in getattr(item, "fixturenames", ())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def smoke_build(request, tmp_path_factory):
+    """Starts the smoke build before the first test when a selected test needs it, so that the
+    tests that do not (they run first: `pytest_collection_modifyitems`) run meanwhile on the CPU
+    time its jobs leave idle; `smoke_project` waits for it. None when no test needs it."""
+    mnist = mnist_dir()
+    if (
+        not any(map(needs_smoke_build, request.session.items))
+        or not (mnist / "train-images-idx3-ubyte.gz").is_file()
+    ):
+        yield None
+        return
+    build = SmokeBuild(tmp_path_factory.mktemp("smoke") / "project", mnist)
+    yield build
+    build.stop()  # a session that ends early (-x, Ctrl-C) leaves no build running
+
+
 @pytest.fixture(scope="session")
-def smoke_project(tmp_path_factory, mnist_source) -> Path:
-    """A project copy on the smoke profile, shared by the rule tests (each asks Snakemake for
-    its own target, so a test run alone still builds what it needs)."""
-    return copy_project(tmp_path_factory.mktemp("project"))
+def smoke_project(smoke_build, tmp_path_factory, mnist_source) -> Path:
+    """A project copy on the smoke profile with its whole DAG built once per session
+    (`snakemake all`; a test run alone builds it too). Every rule test reads its outputs; no test
+    may change them (a test that reruns a job does so in its own copy, `copy_built`): the
+    session fails at teardown if one did."""
+    build = smoke_build or SmokeBuild(tmp_path_factory.mktemp("smoke") / "project", mnist_source)
+    project = build.wait()
+    before = built_files(project)
+    yield project
+    after = built_files(project)
+    changed = sorted(
+        name for name in before.keys() | after.keys() if before.get(name) != after.get(name)
+    )
+    assert not changed, f"tests changed the shared smoke build (use copy_built): {changed}"
+
+
+def copy_built(project: Path, destination: Path) -> Path:
+    """A new project copy holding `project`'s built outputs, with their modification times and
+    Snakemake's record of the jobs that made them (.snakemake/metadata: the params, code and
+    input checksums its rerun triggers compare), so Snakemake judges them as in `project`."""
+    copy_project(destination)
+    shutil.copy2(project / "params.yaml", destination / "params.yaml")
+    for name in (*BUILT, ".snakemake/metadata"):
+        if (project / name).is_dir():
+            shutil.copytree(project / name, destination / name, dirs_exist_ok=True)
+    return destination
+
+
+def plan_jobs(dry_run: str) -> list[dict[str, object]]:
+    """The jobs of a `snakemake --dry-run` output, in order: each a dict of `rule` and the
+    paths it lists as `input`, `output`, `log` and `benchmark` (sets)."""
+    jobs = []
+    for rule, block in re.findall(
+        r"^(?:local)?rule (\w+):\n(.*?)(?=^\S|\Z)", dry_run, flags=re.MULTILINE | re.DOTALL
+    ):
+        fields = dict(re.findall(r"^    (\w+): (.*)$", block, flags=re.MULTILINE))
+        jobs.append(
+            {"rule": rule}
+            | {
+                key: set(fields.get(key, "").split(", ")) - {""}
+                for key in ("input", "output", "log", "benchmark")
+            }
+        )
+    return jobs
+
+
+def stage_targets() -> dict[str, str]:
+    """DVC stage -> the Snakemake target its command runs (dvc.yaml)."""
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    return {name: stage["cmd"].split()[1] for name, stage in stages.items()}
+
+
+@pytest.fixture(scope="session")
+def default_plan(tmp_path_factory) -> str:
+    """Snakemake's plan from scratch (`--dry-run --forceall`) of the default profile's whole DAG
+    and every DVC stage's target (`all`, `all_data`, ...), in one dry run: test_dag and
+    test_cluster read the jobs (`plan_jobs`) and what each reads and writes."""
+    project = copy_project(tmp_path_factory.mktemp("plan"), profile="default")
+    targets = ["all", *stage_targets().values()]
+    return snakemake(project, *targets, "--dry-run", "--forceall").stdout
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests under tests/workflow run Snakemake or DVC: mark them `slow`, so that
-    `pytest -m "not slow"` is the library's unit tests alone."""
+    `pytest -m "not slow"` is the library's unit tests alone. The tests that read the smoke
+    build run last, each in its place otherwise, so that the others run while it is built."""
     for item in items:
         if WORKFLOW_TESTS in item.path.parents:
             item.add_marker(pytest.mark.slow)
+    items.sort(key=needs_smoke_build)

@@ -1,4 +1,5 @@
-"""Rules `adversarial` and `amplify` on the smoke profile, in a temporary project copy."""
+"""Rules `adversarial`, `amplify` and `adversarial_figures` (DVC stage `adversarial`): their
+outputs in the session's smoke build; the report's adversarial section."""
 
 import csv
 import json
@@ -7,19 +8,15 @@ import pytest
 import torch
 import yaml
 
-from conftest import snakemake
 from intriguing.adversarial.attack import distortion
 from intriguing.adversarial.sets import load_set
 from intriguing.data import mnist
 from intriguing.reference import paper_reference
-from intriguing.report.build import adversarial_section
+from intriguing.report.adversarial import adversarial_section
 
 
 @pytest.mark.parametrize(("model", "split"), [("softmax1", "train"), ("m1", "test")])
-def test_adversarial_rule(smoke_project, mnist_source, model, split):
-    snakemake(
-        smoke_project, f"reports/metrics/adversarial/{model}_{split}.json", mnist=mnist_source
-    )
+def test_adversarial_rule(smoke_project, model, split):
     adversarial = load_set(smoke_project / f"data/adversarial/{model}_{split}.pt")
     metrics = json.loads(
         (smoke_project / f"reports/metrics/adversarial/{model}_{split}.json").read_text()
@@ -38,18 +35,14 @@ def test_adversarial_rule(smoke_project, mnist_source, model, split):
     assert metrics["target_policy"] == "random"
 
 
-def test_same_originals_for_every_model_of_a_split(smoke_project, mnist_source):
+def test_same_originals_for_every_model_of_a_split(smoke_project):
     targets = [f"data/adversarial/{m}_test.pt" for m in ("m1", "m2")]
-    snakemake(smoke_project, *targets, mnist=mnist_source)
     first, second = (load_set(smoke_project / target) for target in targets)
     assert torch.equal(first["indices"], second["indices"])
     assert torch.equal(first["target"], second["target"])
 
 
-def test_amplify_rule(smoke_project, mnist_source):
-    snakemake(
-        smoke_project, "reports/metrics/adversarial/m1_test_amplified.json", mnist=mnist_source
-    )
+def test_amplify_rule(smoke_project):
     amplified = load_set(smoke_project / "data/adversarial/m1_test_amplified.pt")
     metrics = json.loads(
         (smoke_project / "reports/metrics/adversarial/m1_test_amplified.json").read_text()
@@ -59,8 +52,7 @@ def test_amplify_rule(smoke_project, mnist_source):
     assert 0.05 < metrics["mean_distortion"] <= 0.1 + 1e-6
 
 
-def test_adversarial_figures_rule(smoke_project, mnist_source):
-    snakemake(smoke_project, "reports/plots/adversarial/distortions.csv", mnist=mnist_source)
+def test_adversarial_figures_rule(smoke_project):
     params = yaml.safe_load((smoke_project / "params.yaml").read_text())
     sets = [f"{m}_train" for m in params["adversarial"]["table2_models"]] + [
         f"{m}_test" for m in params["adversarial"]["table4_models"]

@@ -1,4 +1,5 @@
-"""Rules `advtrain`, `advtrain_robustness` and `advtrain_summary` on the smoke profile."""
+"""Rules `advtrain`, `advtrain_robustness` and `advtrain_summary` (DVC stage `advtrain`): their
+outputs in the session's smoke build."""
 
 import json
 import statistics
@@ -6,12 +7,10 @@ import statistics
 import pytest
 import yaml
 
-from conftest import snakemake
 from intriguing.train.models import ModelSpec, load_checkpoint
 
 
-def test_advtrain_summary(smoke_project, mnist_source):
-    snakemake(smoke_project, "reports/metrics/advtrain.json", mnist=mnist_source)
+def test_advtrain_summary(smoke_project):
     params = yaml.safe_load((smoke_project / "params.yaml").read_text())
     advtrain = params["advtrain"]
     seeds = params["profiles"]["smoke"]["advtrain"]["seeds"]

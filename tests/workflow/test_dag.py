@@ -1,4 +1,6 @@
-"""The workflow's shape: every rule in the DAG, and dvc.yaml agreeing with Snakemake's targets."""
+"""The workflow's shape: every rule in the DAG, dvc.yaml agreeing with Snakemake's targets, and
+the built smoke DAG up to date. The DAG is read from one dry run of the default profile
+(conftest's `default_plan`: `all` and every stage's target, from scratch)."""
 
 import re
 import shlex
@@ -7,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import copy_project, snakemake
+from conftest import copy_project, plan_jobs, snakemake
 
 
 @pytest.fixture(scope="module")
@@ -15,35 +17,41 @@ def default_project(tmp_path_factory) -> Path:
     return copy_project(tmp_path_factory.mktemp("dag"), profile="default")
 
 
-def planned_jobs(project: Path, *targets: str) -> set[str]:
-    """Rule names of the jobs a dry run plans (from Snakemake's job stats table)."""
-    output = snakemake(project, "--dry-run", *targets).stdout
-    table = output.split("Job stats:")[1].split("total")[0]
-    return {line.split()[0] for line in table.splitlines()[3:] if line.strip()}
-
-
-def planned_io(project: Path, target: str) -> list[tuple[set[str], set[str]]]:
-    """(inputs, outputs) of every job a dry run of `target` plans from scratch."""
-    output = snakemake(project, target, "--dry-run", "--forceall").stdout
-    jobs = []
-    for block in re.split(r"^(?:local)?rule \w+:$", output, flags=re.MULTILINE)[1:]:
-        fields = dict(re.findall(r"^    (input|output): (.*)$", block, flags=re.MULTILINE))
-        jobs.append(
-            tuple(set(fields.get(key, "").split(", ")) - {""} for key in ("input", "output"))
-        )
-    return jobs
+def target_jobs(plan: str, target: str) -> list[dict]:
+    """The jobs a dry run of `target` alone plans: the target's job (a rule named `target`) and
+    every job that makes a file it reads, transitively (each job of a dry run lists its inputs
+    and outputs)."""
+    jobs = plan_jobs(plan)
+    makers = {path: job for job in jobs for path in job["output"]}
+    [root] = [job for job in jobs if job["rule"] == target]
+    needed, frontier = [root], [root]
+    while frontier:
+        made = {id(job) for job in needed}
+        found = [makers[path] for job in frontier for path in job["input"] if path in makers]
+        frontier = list({id(job): job for job in found if id(job) not in made}.values())
+        needed += frontier
+    return needed
 
 
 def covered(path: str, declared: list[str]) -> bool:
     return any(path == entry or path.startswith(entry + "/") for entry in declared)
 
 
-def test_default_dry_run_lists_every_rule(default_project):
+def test_default_dry_run_lists_every_rule(default_project, default_plan):
     listing = snakemake(default_project, "--list-rules").stdout.splitlines()
     rules = {line.split()[0] for line in listing if line.strip()}
     rules = {rule for rule in rules if not rule.startswith("all_")}
     assert {"mnist", "split", "train", "evaluate", "spectral", "report"} <= rules
-    assert planned_jobs(default_project) >= rules
+    assert {job["rule"] for job in target_jobs(default_plan, "all")} >= rules
+
+
+def test_plan_of_a_target_is_what_its_own_dry_run_plans(default_project, default_plan):
+    """`target_jobs` reads one target's plan out of the shared dry run: for one stage it is
+    exactly the plan of a dry run of that stage's target alone."""
+    alone = snakemake(default_project, "all_spectral", "--dry-run", "--forceall").stdout
+    expected = sorted((job["rule"], sorted(job["output"])) for job in plan_jobs(alone))
+    found = target_jobs(default_plan, "all_spectral")
+    assert sorted((job["rule"], sorted(job["output"])) for job in found) == expected
 
 
 def declared_outputs(stage: dict) -> list[str]:
@@ -54,7 +62,7 @@ def declared_outputs(stage: dict) -> list[str]:
     ]
 
 
-def test_dvc_stage_outputs_match_snakemake_targets(default_project):
+def test_dvc_stage_outputs_match_snakemake_targets(default_project, default_plan):
     """Each file a stage's Snakemake target makes is an output of that stage or of a stage it
     depends on in dvc.yaml; each DVC output is made by its stage's target; the upstream files
     a stage's own jobs read are among its deps."""
@@ -81,7 +89,7 @@ def test_dvc_stage_outputs_match_snakemake_targets(default_project):
             upstream |= frontier
             frontier = set().union(*(direct[other] for other in frontier)) - upstream
         upstream_outputs = [out for other in upstream for out in outputs[other]]
-        jobs = planned_io(default_project, command[1])
+        jobs = [(job["input"], job["output"]) for job in target_jobs(default_plan, command[1])]
         made = set().union(*(job_outputs for _, job_outputs in jobs))
         for path in made:
             assert covered(path, outputs[name] + upstream_outputs), (
@@ -96,3 +104,9 @@ def test_dvc_stage_outputs_match_snakemake_targets(default_project):
                 for path in inputs:
                     if covered(path, upstream_outputs):
                         assert covered(path, stage["deps"]), f"stage {name}: {path} not a dep"
+
+
+def test_built_smoke_dag_has_nothing_left_to_do(smoke_project, mnist_source):
+    """After the session's `snakemake all` (conftest's `smoke_project`), a rerun plans no job."""
+    result = snakemake(smoke_project, "--dry-run", mnist=mnist_source)
+    assert "Nothing to be done" in result.stdout + result.stderr

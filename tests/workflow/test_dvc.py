@@ -1,47 +1,105 @@
-"""DVC on a throwaway git repository: repro, status, experiments, and the default remote."""
+"""DVC on a throwaway git repository holding the session's smoke build: status, repro,
+experiments, and the default remote.
+
+The outputs are Snakemake's (conftest's `smoke_project`), recorded by `dvc commit` as `dvc repro`
+would have recorded them; the experiment then runs two stages' commands through DVC.
+"""
 
 import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import copy_project, run, snakemake
+from conftest import copy_built, run, snakemake
 
 pytestmark = pytest.mark.slow
 
+#: The experiment of docs/experiments.md's recipe as this test runs it: a parameter read by one
+#: cheap stage (transfer: its noise rows), downstream of which lies only the report.
+EXPERIMENT = "noise-seed-1"
+CHANGE = "transfer.noise_seed=1"
+
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory, mnist_source) -> Path:
-    project = copy_project(tmp_path_factory.mktemp("dvc") / "project")
-    params = yaml.safe_load((project / "params.yaml").read_text())
-    # DVC's mechanics, not the zoo, are under test: one model, attacked on training images.
-    params["train"]["models"] = ["softmax1"]
-    params["adversarial"].update(table2_models=["softmax1"], table4_models=[])
-    params["spectral"]["mnist_models"] = ["softmax1"]  # must be among the trained models
-    params["transfer"]["figure7_models"] = ["softmax1"]  # must be among the attacked models
-    params["units"].update(models=["softmax1"], feature_models={})  # φ: softmax1's input
-    params["advtrain"].update(models=["n100_adv_input"], pool_levels={"n100_adv_input": [0]})
-    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+def repo(tmp_path_factory, smoke_project, mnist_source) -> Path:
+    """A git repository of the project whose DVC outputs and dvc.lock are the smoke build's,
+    committed."""
+    project = copy_built(smoke_project, tmp_path_factory.mktemp("dvc") / "project")
     for command in (
         ["git", "init", "-q"],
+        ["dvc", "commit", "--force", "--quiet"],
         ["git", "add", "-A"],
-        ["git", "commit", "-qm", "initial"],
-        ["dvc", "repro"],
-        ["git", "add", "-A"],
-        ["git", "commit", "-qm", "repro"],
+        ["git", "commit", "-qm", "smoke build"],
     ):
         run(command, project, mnist_source)
     return project
 
 
-def test_repro_leaves_dvc_and_snakemake_up_to_date(repo, mnist_source):
-    assert "up to date" in run(["dvc", "status"], repo, mnist_source).stdout
-    dry = snakemake(repo, "--dry-run", mnist=mnist_source)
+def up_to_date(repo: Path, mnist: Path) -> None:
+    """DVC finds every stage up to date, and so does Snakemake (by modification time, and by
+    params and code where it recorded them)."""
+    assert "up to date" in run(["dvc", "status"], repo, mnist).stdout
+    dry = snakemake(repo, "--dry-run", mnist=mnist)
     assert "Nothing to be done" in dry.stdout + dry.stderr
+
+
+def test_smoke_build_is_up_to_date_for_dvc_and_snakemake(repo, mnist_source):
+    """dvc.yaml's stages record what Snakemake's `all` made (`dvc commit` fails on a missing
+    output): both tools find them up to date, and `dvc repro` runs no stage."""
+    up_to_date(repo, mnist_source)
+    repro = run(["dvc", "repro"], repo, mnist_source).stdout
+    assert "Running stage" not in repro and "didn't change, skipping" in repro
     assert (repo / "reports/report.html").is_file()
+
+
+def experiment_data(repo: Path, name: str) -> dict:
+    """`dvc exp show --json`'s params and metrics of the experiment called ``name``."""
+    shown = json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout)
+    found = [
+        exp["revs"][0]["data"]
+        for row in shown
+        for exp in row.get("experiments") or []
+        if exp.get("name") == name
+    ]
+    assert found, shown
+    return found[0]
+
+
+def test_noise_experiment_is_compared_and_applied(repo, mnist_source, tmp_path):
+    """docs/experiments.md's recipe, on one experiment against the committed smoke build
+    (noise_seed 0): DVC reruns the stage that reads the key and the one downstream, through
+    their Snakemake commands, leaving both tools up to date; the experiment is shown with its
+    params and metrics, metrics and plots diffed, then applied."""
+    table2 = "reports/metrics/transfer/table2.json"
+    baseline = json.loads((repo / table2).read_text())
+    ran = run(["dvc", "exp", "run", "-n", EXPERIMENT, "-S", CHANGE], repo, mnist_source).stdout
+    assert re.findall(r"Running stage '(\w+)'", ran) == ["transfer", "report"]
+    up_to_date(repo, mnist_source)
+    experiment = experiment_data(repo, EXPERIMENT)
+    assert experiment["params"]["params.yaml"]["data"]["transfer"]["noise_seed"] == 1
+    stored = experiment["metrics"][table2]["data"]
+    # DVC's metrics are the JSON's numbers (it leaves the lists of error rates out)
+    assert stored["noise_distortion"] != baseline["noise_distortion"]  # other noise draws
+    assert stored["mean_distortion"] == baseline["mean_distortion"]  # the same sets
+    table = run(["dvc", "exp", "show", "--no-pager", "--md"], repo).stdout
+    assert EXPERIMENT in table and "noise_seed" in table
+    diff = json.loads(run(["dvc", "metrics", "diff", "HEAD", EXPERIMENT, "--json"], repo).stdout)
+    assert table2 in diff and "reports/metrics/transfer/table4.json" in diff
+    assert not [name for name in diff if "/transfer/" not in name]  # nothing upstream reran
+    plots = tmp_path / "plots"
+    run(["dvc", "plots", "diff", "HEAD", EXPERIMENT, "-o", str(plots)], repo)
+    page = (plots / "index.html").read_text()
+    assert "table2.csv" in page and "distortions.csv" in page
+    run(["git", "checkout", "--", "params.yaml"], repo)  # back to the baseline's noise_seed
+    run(["dvc", "exp", "apply", EXPERIMENT], repo)
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    assert params["transfer"]["noise_seed"] == 1
+    applied = json.loads((repo / table2).read_text())
+    assert applied["noise_distortion"] == stored["noise_distortion"]
 
 
 def cached_outputs(repo: Path) -> list[str]:
@@ -68,7 +126,8 @@ def file_hashes(repo: Path, outputs: list[str]) -> dict[str, str]:
 
 def test_push_and_pull_round_trip(repo, mnist_source):
     """Push to the default remote, delete every cached output and the cache: pull restores each
-    file byte for byte, and DVC finds the workspace up to date."""
+    file byte for byte, and DVC finds the workspace up to date. (Last in this file: the pulled
+    files' fresh modification times would make Snakemake rerun jobs of the tests above.)"""
     outputs = cached_outputs(repo)
     assert {"data/raw", "models", "data/adversarial"} <= set(outputs)
     before = file_hashes(repo, outputs)
@@ -82,46 +141,3 @@ def test_push_and_pull_round_trip(repo, mnist_source):
     run(["dvc", "pull"], repo)
     assert file_hashes(repo, outputs) == before
     assert "up to date" in run(["dvc", "status"], repo).stdout
-
-
-def experiment_data(repo: Path, name: str) -> dict:
-    """`dvc exp show --json`'s params and metrics of the experiment called ``name``."""
-    shown = json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout)
-    found = [
-        exp["revs"][0]["data"]
-        for row in shown
-        for exp in row.get("experiments") or []
-        if exp.get("name") == name
-    ]
-    assert found, shown
-    return found[0]
-
-
-def test_attack_experiment_is_compared_and_applied(repo, mnist_source, tmp_path):
-    """The README's recipe, on one experiment against the committed baseline (c_steps 10): the
-    experiment shown with its params and metrics, metrics and plots diffed, then applied."""
-    attack_metrics = "reports/metrics/adversarial/softmax1_train.json"
-    baseline = json.loads((repo / attack_metrics).read_text())
-    run(
-        ["dvc", "exp", "run", "-n", "search-2", "-S", "adversarial.attack.c_steps=2"],
-        repo,
-        mnist_source,
-    )
-    search_2 = experiment_data(repo, "search-2")
-    assert search_2["params"]["params.yaml"]["data"]["adversarial"]["attack"]["c_steps"] == 2
-    stored = search_2["metrics"][attack_metrics]["data"]
-    assert stored["mean_distortion"] != baseline["mean_distortion"]
-    table = run(["dvc", "exp", "show", "--no-pager", "--md"], repo).stdout
-    assert "search-2" in table and "c_steps" in table
-    diff = json.loads(run(["dvc", "metrics", "diff", "HEAD", "search-2", "--json"], repo).stdout)
-    assert attack_metrics in diff and "reports/metrics/transfer/table2.json" in diff
-    plots = tmp_path / "plots"
-    run(["dvc", "plots", "diff", "HEAD", "search-2", "-o", str(plots)], repo)
-    page = (plots / "index.html").read_text()
-    assert "table2.csv" in page and "distortions.csv" in page
-    run(["git", "checkout", "--", "params.yaml"], repo)  # back to the baseline's c_steps
-    run(["dvc", "exp", "apply", "search-2"], repo)
-    params = yaml.safe_load((repo / "params.yaml").read_text())
-    assert params["adversarial"]["attack"]["c_steps"] == 2
-    applied = json.loads((repo / attack_metrics).read_text())
-    assert applied["mean_distortion"] == stored["mean_distortion"]

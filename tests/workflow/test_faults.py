@@ -1,7 +1,10 @@
 """Faults and bad input: missing data, no network, old checkpoints, NaN, interrupted writes.
 
-Malformed params.yaml is covered by tests/test_params.py, a corrupt or truncated MNIST file by
-tests/test_mnist.py and tests/test_rules.py, NaN in an Adam step by tests/test_models.py.
+Malformed params.yaml is covered by tests/unit/plan/test_params.py and
+tests/workflow/test_params_checks.py, a corrupt or truncated MNIST file by
+tests/unit/data/test_mnist.py and tests/workflow/test_data_rules.py, NaN in an Adam step by
+tests/unit/train/test_models.py. The two Snakemake runs here need a project without data (each
+its own copy): the session's smoke build cannot serve.
 """
 
 import math

@@ -1,4 +1,5 @@
-"""Rule `instability` on the smoke profile, and its report section."""
+"""Rule `instability` (DVC stage `instability`): its outputs in the session's smoke build, and
+its report section."""
 
 import json
 import shutil
@@ -7,7 +8,6 @@ import pytest
 import torch
 import yaml
 
-from conftest import snakemake
 from intriguing.adversarial.sets import load_set
 from intriguing.data import mnist
 from intriguing.instability.gains import observed_gains
@@ -17,10 +17,9 @@ from intriguing.train.models import ModelSpec, load_checkpoint
 MODEL = "m1"  # a Table 4 model: attacked on test images, three weight layers
 
 
-def test_instability_rule(smoke_project, mnist_source, tmp_path):
+def test_instability_rule(smoke_project, tmp_path):
     metrics_path = smoke_project / f"reports/metrics/instability/{MODEL}.json"
     figure_path = smoke_project / f"reports/figures/instability/{MODEL}.png"
-    snakemake(smoke_project, str(metrics_path.relative_to(smoke_project)), mnist=mnist_source)
     result = json.loads(metrics_path.read_text())
     spectral = json.loads((smoke_project / f"reports/metrics/spectral/{MODEL}.json").read_text())
     adversarial = load_set(smoke_project / f"data/adversarial/{MODEL}_test.pt")
@@ -61,13 +60,12 @@ def test_instability_rule(smoke_project, mnist_source, tmp_path):
     shutil.copy(figure_path, figures)
     markdown, html = tmp_path / "report.md", tmp_path / "report.html"
     build_report(
-        [],
-        [],
-        str(markdown),
-        str(html),
-        "smoke",
-        instability_files=[str(metrics_path)],
-        instability_figures=[str(figures / f"{MODEL}.png")],
+        {
+            "instability": [str(metrics_path)],
+            "instability_figures": [str(figures / f"{MODEL}.png")],
+        },
+        {"markdown": str(markdown), "html": str(html)},
+        {"profile": "smoke"},
     )
     text = markdown.read_text()
     assert "## Beyond the paper — frame bounds against the adversarial perturbations" in text

@@ -1,9 +1,7 @@
 """A training or attack job killed with SIGKILL midway: nothing is left under its final name, and
-rerunning gives exactly what an uninterrupted run gives (the session's smoke project)."""
+rerunning gives exactly what an uninterrupted run gives (the session's smoke build)."""
 
-import math
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -12,22 +10,23 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import BIN, copy_project, snakemake, without_timing
+from conftest import BIN, assert_same_payload, copy_built, snakemake, without_timing
 from intriguing.common import files
 
 pytestmark = pytest.mark.slow
 
-TIMING_KEYS = {"wall_seconds"}
 START_TIMEOUT = 600  # seconds a loaded CI machine may take to start the job
+MODEL = "models/softmax1.pt"
+ATTACK = ["data/adversarial/softmax1_train.pt", "reports/metrics/adversarial/softmax1_train.json"]
 
 
 @pytest.fixture(scope="module")
-def kill_project(tmp_path_factory, smoke_project, mnist_source) -> Path:
-    """A smoke project holding the data stage's outputs of the session's smoke project."""
-    snakemake(smoke_project, "all_data", mnist=mnist_source)
-    project = copy_project(tmp_path_factory.mktemp("kill") / "project")
-    for stage_output in ("data/raw", "data/processed"):
-        shutil.copytree(smoke_project / stage_output, project / stage_output)
+def kill_project(tmp_path_factory, smoke_project) -> Path:
+    """A copy of the session's smoke build without the attack job's outputs (the training test
+    deletes the model itself: the attack test, run alone, finds the model there)."""
+    project = copy_built(smoke_project, tmp_path_factory.mktemp("kill") / "project")
+    for output in ATTACK:
+        (project / output).unlink()
     return project
 
 
@@ -53,24 +52,6 @@ def wait_for_job_script(project: Path, process: subprocess.Popen, rule: str) -> 
         time.sleep(0.05)
 
 
-def assert_same_payload(first, second) -> None:
-    """Two torch.save payloads hold the same tensors and values, NaN included, timings aside."""
-    if isinstance(first, torch.Tensor):
-        torch.testing.assert_close(first, second, rtol=0, atol=0, equal_nan=True)
-    elif isinstance(first, dict):
-        assert first.keys() == second.keys()
-        for key in first.keys() - TIMING_KEYS:
-            assert_same_payload(first[key], second[key])
-    elif isinstance(first, list | tuple):
-        assert len(first) == len(second)
-        for one, other in zip(first, second, strict=True):
-            assert_same_payload(one, other)
-    elif isinstance(first, float) and math.isnan(first):
-        assert math.isnan(second)
-    else:
-        assert first == second
-
-
 def kill_and_resume(project: Path, rule: str, outputs: list[str], mnist: Path) -> None:
     """Start the job, SIGKILL Snakemake's whole process group while the job runs, check that no
     output exists, then unlock (the killed Snakemake could not) and rerun."""
@@ -91,22 +72,15 @@ def kill_and_resume(project: Path, rule: str, outputs: list[str], mnist: Path) -
 
 
 def test_killed_training_job_resumes_to_the_same_model(kill_project, smoke_project, mnist_source):
-    model = "models/softmax1.pt"
-    snakemake(smoke_project, model, mnist=mnist_source)
-    kill_and_resume(kill_project, "train", [model], mnist_source)
-    resumed = torch.load(kill_project / model, weights_only=True)
-    uninterrupted = torch.load(smoke_project / model, weights_only=True)
+    (kill_project / MODEL).unlink()
+    kill_and_resume(kill_project, "train", [MODEL], mnist_source)
+    resumed = torch.load(kill_project / MODEL, weights_only=True)
+    uninterrupted = torch.load(smoke_project / MODEL, weights_only=True)
     assert_same_payload(resumed, uninterrupted)
 
 
 def test_killed_attack_job_resumes_to_the_same_set(kill_project, smoke_project, mnist_source):
-    outputs = [
-        "data/adversarial/softmax1_train.pt",
-        "reports/metrics/adversarial/softmax1_train.json",
-    ]
-    snakemake(smoke_project, *outputs, mnist=mnist_source)
-    if not (kill_project / "models/softmax1.pt").exists():  # run alone: the model is an input
-        snakemake(kill_project, "models/softmax1.pt", mnist=mnist_source)
+    outputs = ATTACK
     kill_and_resume(kill_project, "adversarial", outputs, mnist_source)
     assert_same_payload(
         torch.load(kill_project / outputs[0], weights_only=True),

@@ -8,9 +8,8 @@ import socket
 import pytest
 import torch
 
-from conftest import snakemake
 from intriguing.reference import paper_reference
-from intriguing.report.build import table5_verdict
+from intriguing.report.spectral import table5_verdict
 from intriguing.report.step import report as build_report
 from intriguing.spectral import networks
 from intriguing.spectral.labels import weights_label
@@ -21,9 +20,9 @@ NETWORKS = {"alexnet_torchvision": 8, "alexnet_original": 8, "conv": 3}  # name:
 
 
 @pytest.fixture(scope="module")
-def spectral_project(smoke_project, mnist_source):
-    """`all_spectral` on the smoke profile (both AlexNets and the smoke MNIST models)."""
-    snakemake(smoke_project, "all_spectral", mnist=mnist_source)
+def spectral_project(smoke_project):
+    """The session's smoke build, which holds `all_spectral` (both AlexNets and the smoke MNIST
+    models)."""
     return smoke_project
 
 
@@ -64,13 +63,12 @@ def test_report_sets_table5_beside_ours_and_says_not_comparable(spectral_project
     shutil.copytree(spectral_project / "reports/figures/spectral", figures)
     markdown, html = tmp_path / "report.md", tmp_path / "report.html"
     build_report(
-        [],
-        [],
-        str(markdown),
-        str(html),
-        "smoke",
-        spectral_files=[str(metrics / f"{network}.json") for network in NETWORKS],
-        spectral_figures=[str(figures / f"{network}.png") for network in NETWORKS],
+        {
+            "spectral": [str(metrics / f"{network}.json") for network in NETWORKS],
+            "spectral_figures": [str(figures / f"{network}.png") for network in NETWORKS],
+        },
+        {"markdown": str(markdown), "html": str(html)},
+        {"profile": "smoke"},
     )
     text = markdown.read_text()
     assert "## Table 5 — frame bounds" in text

@@ -1,4 +1,5 @@
-"""Rules `transfer` and `figure7` on the smoke profile, in the shared project copy."""
+"""Rules `transfer` and `figure7` (DVC stage `transfer`): their outputs in the session's smoke
+build."""
 
 import csv
 import json
@@ -6,14 +7,12 @@ import json
 import pytest
 import yaml
 
-from conftest import snakemake
 from intriguing.adversarial.sets import load_sets, originals_tensor, shared_originals
 from intriguing.transfer.tables import load_models, misclassified
 
 
 @pytest.mark.parametrize(("table", "split"), [("table2", "train"), ("table4", "test")])
-def test_transfer_rule(smoke_project, mnist_source, table, split):
-    snakemake(smoke_project, f"reports/metrics/transfer/{table}.json", mnist=mnist_source)
+def test_transfer_rule(smoke_project, table, split):
     params = yaml.safe_load((smoke_project / "params.yaml").read_text())
     models = params["adversarial"][f"{table}_models"]
     result = json.loads((smoke_project / f"reports/metrics/transfer/{table}.json").read_text())
@@ -44,8 +43,7 @@ def test_transfer_rule(smoke_project, mnist_source, table, split):
     assert (smoke_project / f"reports/figures/transfer/{table}.png").stat().st_size > 10_000
 
 
-def test_figure7_rule(smoke_project, mnist_source):
-    snakemake(smoke_project, "reports/metrics/transfer/figure7.json", mnist=mnist_source)
+def test_figure7_rule(smoke_project):
     result = json.loads((smoke_project / "reports/metrics/transfer/figure7.json").read_text())
     assert result["models"] == ["softmax1", "n200"]
     for accuracy in result["noise_accuracy"].values():

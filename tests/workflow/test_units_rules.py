@@ -1,5 +1,6 @@
-"""Rules `units`, `units_summary` and `units_imagefolder` on the smoke profile, and the report's
-unit-analysis section built from their outputs."""
+"""Rules `units`, `units_summary` and `units_imagefolder` (DVC stage `units`): the first two's
+outputs in the session's smoke build, the report's unit-analysis section built from them, and
+`units_imagefolder` run in a project of its own."""
 
 import json
 import shutil
@@ -20,8 +21,8 @@ WIDTHS = {"conv": 128, "n100": 100}  # the last hidden layer of each analysed mo
 
 
 @pytest.fixture(scope="module")
-def units_project(smoke_project, mnist_source):
-    snakemake(smoke_project, "all_units", mnist=mnist_source)
+def units_project(smoke_project):
+    """The session's smoke build, which holds `all_units`."""
     return smoke_project
 
 
@@ -82,13 +83,12 @@ def test_report_states_the_units_verdict(units_project, tmp_path):
     shutil.copytree(units_project / "reports/figures/units", figures)
     markdown, html = tmp_path / "report.md", tmp_path / "report.html"
     build_report(
-        [],
-        [],
-        str(markdown),
-        str(html),
-        "smoke",
-        units_file=str(units_project / "reports/metrics/units.json"),
-        units_figures=[str(path) for path in sorted(figures.iterdir())],
+        {
+            "units": str(units_project / "reports/metrics/units.json"),
+            "units_figures": [str(path) for path in sorted(figures.iterdir())],
+        },
+        {"markdown": str(markdown), "html": str(html)},
+        {"profile": "smoke"},
     )
     text = markdown.read_text()
     summary = json.loads((units_project / "reports/metrics/units.json").read_text())
@@ -100,8 +100,10 @@ def test_report_states_the_units_verdict(units_project, tmp_path):
     assert html.read_text().count('src="data:image/png;base64,') == len(WIDTHS) * len(KINDS)
 
 
-def test_imagefolder_rule_joins_the_dag_only_with_a_root(tmp_path, smoke_project):
-    listed = snakemake(smoke_project, "--list-rules").stdout.split()
+def test_imagefolder_rule_joins_the_dag_only_with_a_root(tmp_path):
+    """In a project of its own (no MNIST model needed: it runs while the smoke build is made)."""
+    project = copy_project(tmp_path / "project")
+    listed = snakemake(project, "--list-rules").stdout.split()
     assert "units" in listed and "units_imagefolder" not in listed
     root = tmp_path / "images"
     rng = np.random.default_rng(0)
@@ -110,7 +112,6 @@ def test_imagefolder_rule_joins_the_dag_only_with_a_root(tmp_path, smoke_project
         for index in range(6):
             pixels = rng.integers(0, 256, (24, 24, 3), dtype=np.uint8)
             Image.fromarray(pixels).save(root / name / f"{index}.png")
-    project = copy_project(tmp_path / "project")
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["units"].update(top_k=3, rows_shown=2)
     params["units"]["imagefolder"].update(root=str(root), model="resnet18", resize=24, crop=24)

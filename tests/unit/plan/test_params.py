@@ -1,4 +1,5 @@
-"""params.yaml: profile resolution, cross-key checks, and schema rejection before any job."""
+"""params.yaml: profile resolution, cross-key checks, and schema rejection (that they stop
+Snakemake before any job: tests/workflow/test_params_checks.py)."""
 
 import copy
 import subprocess
@@ -9,7 +10,7 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from conftest import ROOT, copy_project, snakemake
+from conftest import ROOT
 from intriguing.plan.params import ParamsError, check_params, model_options, resolve_profile
 
 PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())
@@ -168,25 +169,6 @@ def test_bad_params_are_rejected_naming_the_key(mutate, expected):
         validate(params, str(ROOT / "workflow" / "schemas" / "params.schema.yaml"))
         check_params(params)
     assert expected in str(error.value)
-
-
-@pytest.mark.parametrize(
-    ("mutate", "expected"),
-    [
-        (lambda p: p.update(learning_rate=0.1), "'learning_rate' was unexpected"),
-        (lambda p: p["train"].update(models=["nope"]), "train.models[0]: unknown model 'nope'"),
-    ],
-    ids=["schema", "cross-key check"],
-)
-def test_bad_params_stop_snakemake_before_any_job(tmp_path, mutate, expected):
-    project = copy_project(tmp_path)
-    params = yaml.safe_load((project / "params.yaml").read_text())
-    mutate(params)
-    (project / "params.yaml").write_text(yaml.safe_dump(params))
-    result = snakemake(project, "--dry-run", check=False)
-    assert result.returncode != 0
-    assert expected in result.stdout + result.stderr
-    assert not (project / "data").exists() and not (project / "models").exists()
 
 
 def test_planning_the_workflow_does_not_import_torch():

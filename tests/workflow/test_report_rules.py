@@ -1,7 +1,8 @@
-"""The reports: ours in a real browser (every image loads, every table renders), Snakemake's.
+"""Rule `report` (DVC stage `report`) in the session's smoke build: our report's content, the
+report in a real browser (every image loads, every table renders), and Snakemake's report.
 
-Needs Chromium (Debian's `chromium` package; `.ci/run` installs it when it can); skipped, saying
-so, when no Chromium is on PATH.
+The browser test needs Chromium (Debian's `chromium` package; `.ci/run` installs it when it can);
+it is skipped, saying so, when no Chromium is on PATH.
 """
 
 import html
@@ -31,13 +32,24 @@ window.addEventListener("load", () => {
 """
 
 
+def test_report_rule(smoke_project):
+    text = (smoke_project / "reports/report.md").read_text()
+    metrics = json.loads((smoke_project / "reports/metrics/train/softmax1.json").read_text())
+    assert "| softmax1 | Softmax with λ = 1e-4 |" in text
+    assert f"{metrics['test_error'] * 100:.2f}%" in text and "| 7.40% |" in text
+    assert "## Table 5 — frame bounds" in text and "Not comparable: random weights" in text
+    assert "## Adversarial training (Section 4.2)" in text and "| n100_adv_input |" in text
+    page = (smoke_project / "reports/report.html").read_text()
+    assert page.count("<table>") >= 2 and "softmax1" in page
+    assert 'src="' not in page.replace('src="data:', "")  # self-contained
+
+
 def browser() -> str | None:
     return next((path for name in BROWSERS if (path := shutil.which(name))), None)
 
 
 @pytest.mark.skipif(browser() is None, reason="no Chromium on PATH (apt install chromium)")
-def test_report_renders_in_headless_chromium(smoke_project, mnist_source, tmp_path):
-    snakemake(smoke_project, "reports/report.html", mnist=mnist_source)
+def test_report_renders_in_headless_chromium(smoke_project, tmp_path):
     page = tmp_path / "report.html"
     # a deliberately broken image shows that the probe can tell a broken one from a loaded one
     canary = '<img alt="canary" src="data:image/png;base64,AAAA">'
@@ -68,9 +80,9 @@ def test_report_renders_in_headless_chromium(smoke_project, mnist_source, tmp_pa
     assert state["tables"] >= 8 and state["rendered"] == state["tables"]
 
 
-def test_snakemake_report_collects_the_flagged_outputs(smoke_project, mnist_source):
-    snakemake(smoke_project, mnist=mnist_source)
-    snakemake(smoke_project, "--report", "reports/snakemake-report.html", mnist=mnist_source)
-    page = (smoke_project / "reports/snakemake-report.html").read_text()
+def test_snakemake_report_collects_the_flagged_outputs(smoke_project, mnist_source, tmp_path):
+    page = tmp_path / "snakemake-report.html"  # outside the shared build, which tests only read
+    snakemake(smoke_project, "--report", str(page), mnist=mnist_source)
+    text = page.read_text()
     for category in ("Table 5: frame bounds", "Tables 2 and 4: transfer", "Figure 7"):
-        assert category in page
+        assert category in text

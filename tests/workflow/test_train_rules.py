@@ -1,0 +1,22 @@
+"""Rules `train` and `evaluate` (DVC stage `train`): their outputs in the session's smoke build."""
+
+import json
+
+import torch
+
+
+def test_train_rule(smoke_project):
+    payload = torch.load(smoke_project / "models/softmax1.pt", weights_only=True)
+    assert payload["spec"]["weight_decay"] == [1e-4]
+    provenance = payload["provenance"]
+    assert provenance["train_n"] == 2000 and provenance["lbfgs_iterations"] > 0
+    assert provenance["seed"] == 0 and provenance["device"].startswith("cpu")
+
+
+def test_evaluate_rule(smoke_project):
+    metrics = json.loads((smoke_project / "reports/metrics/train/softmax1.json").read_text())
+    assert metrics["train_n"] == 2000 and metrics["test_n"] == 1000
+    assert 0 <= metrics["train_error"] < 0.2 and 0 < metrics["test_error"] < 0.3
+    low, high = metrics["test_error_ci95"]
+    assert low < metrics["test_error"] < high
+    assert metrics["wall_seconds"] > 0 and metrics["device"]

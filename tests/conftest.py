@@ -20,7 +20,6 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW_TESTS = Path(__file__).resolve().parent / "workflow"
 PROJECT_FILES = [
-    "Snakefile",
     "params.yaml",
     "dvc.yaml",
     ".gitignore",

@@ -5,17 +5,14 @@ from __future__ import annotations
 import math
 
 
-def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    """Wilson score interval (95% by default) for a binomial proportion; (0, 1) when n = 0."""
+def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion (scipy's); (0, 1) when n = 0."""
     if n == 0:
         return 0.0, 1.0
-    p = successes / n
-    denominator = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    low = 0.0 if successes == 0 else max(0.0, centre - half)
-    high = 1.0 if successes == n else min(1.0, centre + half)
-    return low, high
+    from scipy.stats import binomtest  # seconds to import: paid only where an interval is computed
+
+    interval = binomtest(successes, n).proportion_ci(confidence_level=confidence, method="wilson")
+    return interval.low, interval.high
 
 
 def mean_interval(values: list[float], confidence: float = 0.95) -> tuple[float, float]:

@@ -1,7 +1,8 @@
-"""Shared fixtures: a throwaway copy of the project, and Snakemake/DVC runners on it; the smoke
-profile's whole DAG, built once per session (`smoke_project`), which every rule test reads and
-the cluster, resume and DVC tests copy (`copy_built`); and one dry run of the default profile's
-DAG (`default_plan`) for the tests of the workflow's shape."""
+"""Shared fixtures: the device of the tests under tests/cuda (`device`); a throwaway copy of
+the project, and Snakemake/DVC runners on it; the smoke profile's whole DAG, built once per
+session (`smoke_project`), which every rule test reads and the cluster, resume and DVC tests
+copy (`copy_built`); and one dry run of the default profile's DAG (`default_plan`) for the
+tests of the workflow's shape."""
 
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW_TESTS = Path(__file__).resolve().parent / "workflow"
+CUDA_TESTS = Path(__file__).resolve().parent / "cuda"
+#: The device the tests under tests/cuda run on: CUDA by default (skipped without one); `cpu`
+#: runs the same code paths on a machine without a GPU (benchmarks/gpu_check.py --device cpu).
+DEVICE_ENV = "INTRIGUING_TEST_DEVICE"
 PROJECT_FILES = [
     "params.yaml",
     "dvc.yaml",
@@ -297,4 +302,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if WORKFLOW_TESTS in item.path.parents:
             item.add_marker(pytest.mark.slow)
+        if CUDA_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.cuda)
     items.sort(key=needs_smoke_build)
+
+
+@pytest.fixture
+def device():
+    """The torch device of the `cuda` tests (DEVICE_ENV); skips when CUDA is asked for but
+    absent."""
+    import torch
+
+    requested = os.environ.get(DEVICE_ENV, "cuda")
+    if requested == "cuda" and not torch.cuda.is_available():
+        pytest.skip(f"no CUDA device (set {DEVICE_ENV}=cpu to run these tests on the CPU)")
+    return torch.device(requested)

@@ -53,6 +53,7 @@ CLUSTER_JOBS = {
         "reports/metrics/advtrain/n100_adv_input_seed0.json",
     ],
     "advtrain_robustness": ["reports/metrics/advtrain/n100_wd_seed0_robustness.json"],
+    "decay_reading": ["reports/metrics/readings/decay/softmax2.json"],
 }
 
 

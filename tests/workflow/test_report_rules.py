@@ -39,6 +39,15 @@ def test_report_rule(smoke_project):
     assert f"{metrics['test_error'] * 100:.2f}%" in text and "| 7.40% |" in text
     assert "## Table 5 — frame bounds" in text and "Not comparable: random weights" in text
     assert "## Adversarial training (Section 4.2)" in text and "| n100_adv_input |" in text
+    assert text.index("## Verdicts") < text.index("## Table 1")
+    assert "](#table-1-models-and-their-errors-on-clean-data)" in text
+    assert '<a id="table-1-models-and-their-errors-on-clean-data"></a>' in text
+    assert "## Readings — where the paper is ambiguous" in text
+    assert "### Weight-decay readings, measured" in text and "ae400_filters.png" in text
+    adversarial = json.loads(
+        (smoke_project / "reports/metrics/adversarial/softmax1_train.json").read_text()
+    )
+    assert f"({adversarial['exact']['ratio_of_means']:.3f}×)" in text
     page = (smoke_project / "reports/report.html").read_text()
     assert page.count("<table>") >= 2 and "softmax1" in page
     assert 'src="' not in page.replace('src="data:', "")  # self-contained

@@ -4,13 +4,19 @@ import json
 
 import torch
 
+from intriguing.common.runtime import derive_seed
+
 
 def test_train_rule(smoke_project):
     payload = torch.load(smoke_project / "models/softmax1.pt", weights_only=True)
     assert payload["spec"]["weight_decay"] == [1e-4]
     provenance = payload["provenance"]
     assert provenance["train_n"] == 2000 and provenance["lbfgs_iterations"] > 0
-    assert provenance["seed"] == 0 and provenance["device"].startswith("cpu")
+    assert provenance["seed"] == derive_seed(0, "softmax1") and provenance["base_seed"] == 0
+    assert provenance["device"].startswith("cpu")
+    assert provenance["options"]["decay_reading"] == "mean_output"
+    m1, m2 = (torch.load(smoke_project / f"models/{m}.pt", weights_only=True) for m in ("m1", "m2"))
+    assert m1["provenance"]["seed"] != m2["provenance"]["seed"]
 
 
 def test_evaluate_rule(smoke_project):
@@ -20,3 +26,10 @@ def test_evaluate_rule(smoke_project):
     low, high = metrics["test_error_ci95"]
     assert low < metrics["test_error"] < high
     assert metrics["wall_seconds"] > 0 and metrics["device"]
+
+
+def test_filters_rule(smoke_project):
+    figure = smoke_project / "reports/figures/train/ae400_filters.png"
+    assert figure.stat().st_size > 10_000
+    provenance = torch.load(smoke_project / "models/ae400.pt", weights_only=True)["provenance"]
+    assert provenance["pretrain_epochs_run"] >= 1 and provenance["pretrain_stop_reason"]

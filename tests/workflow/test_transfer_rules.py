@@ -38,7 +38,7 @@ def test_transfer_rule(smoke_project, table, split):
     assert result["error"][0][-1] == pytest.approx(recomputed)
     with (smoke_project / f"reports/plots/transfer/{table}.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    blocks = len(models) * (2 if table == "table4" else 1) + 2 * len(noise)
+    blocks = len(models) * (3 if table == "table4" else 1) + 2 * len(noise)  # + 2 amplified
     assert len(rows) == blocks * len(models)
     assert (smoke_project / f"reports/figures/transfer/{table}.png").stat().st_size > 10_000
 

@@ -30,13 +30,15 @@ rule adversarial:
 
 
 rule amplify:
-    """Table 4's adversarials amplified to a distortion of `adversarial.amplify_stddev`."""
+    """Table 4's adversarials amplified to distortion 0.1, and by the factor 0.1/0.06."""
     input:
         set=ADVERSARIAL_SET.replace("{split}", "test"),
         raw=RAW_FILES,
     output:
         set=AMPLIFIED_SET,
         metrics=AMPLIFIED_METRICS,
+        factor_set=AMPLIFIED_FACTOR_SET,
+        factor_metrics=AMPLIFIED_FACTOR_METRICS,
     log:
         "logs/amplify/{model}.log",
     threads: 1
@@ -45,6 +47,7 @@ rule amplify:
         runtime=10,
     params:
         stddev=config["adversarial"]["amplify_stddev"],
+        factor=config["adversarial"]["amplify_factor"],
     script:
         "../scripts/amplify.py"
 

@@ -2,7 +2,7 @@
 # defined here; the other .smk files hold only rules, as `snakemake --lint` asks.
 from intriguing.data.mnist import FILES as MNIST_FILES
 from intriguing.plan.params import model_options
-from intriguing.plan.specs import ALEXNETS, UNITS_FIGURE_KINDS
+from intriguing.plan.specs import ALEXNETS, DECAY_READINGS, UNITS_FIGURE_KINDS
 
 # Data: the four MNIST files and the P1/P2 split.
 RAW_FILES = expand("data/raw/{name}", name=MNIST_FILES)
@@ -11,13 +11,20 @@ SPLIT = "data/processed/split.npz"
 TRAIN_MODELS = config["train"]["models"]
 MODEL_FILE = "models/{model}.pt"
 TRAIN_METRICS = "reports/metrics/train/{model}.json"
+# the first-layer filters of the autoencoder models (the paper's "high quality" AE400 filters)
+FILTER_MODELS = [m for m in TRAIN_MODELS if config["models"][m]["arch"] == "autoencoder"]
+FILTERS_FIGURE = "reports/figures/train/{model}_filters.png"
 # Adversarial sets (Section 4.1) and Table 4's amplified ones.
 TABLE2_MODELS = config["adversarial"]["table2_models"]
 TABLE4_MODELS = config["adversarial"]["table4_models"]
 ADVERSARIAL_SET = "data/adversarial/{model}_{split}.pt"
 ADVERSARIAL_METRICS = "reports/metrics/adversarial/{model}_{split}.json"
+# Table 4's two amplifications (one `amplify` job per model makes both): every example to
+# distortion adversarial.amplify_stddev, and every perturbation ×adversarial.amplify_factor.
 AMPLIFIED_SET = "data/adversarial/{model}_test_amplified.pt"
 AMPLIFIED_METRICS = "reports/metrics/adversarial/{model}_test_amplified.json"
+AMPLIFIED_FACTOR_SET = "data/adversarial/{model}_test_amplified_factor.pt"
+AMPLIFIED_FACTOR_METRICS = "reports/metrics/adversarial/{model}_test_amplified_factor.json"
 # every attacked set, as "{model}_{split}"
 ADVERSARIAL_SETS = [f"{m}_train" for m in TABLE2_MODELS] + [f"{m}_test" for m in TABLE4_MODELS]
 ADVERSARIAL_EXAMPLES = "reports/figures/adversarial/{set}_examples.png"
@@ -98,6 +105,10 @@ ADVTRAIN_RUN = "reports/metrics/advtrain/{model}_seed{seed}.json"
 ADVTRAIN_ROBUSTNESS = "reports/metrics/advtrain/{model}_seed{seed}_robustness.json"
 ADVTRAIN_SUMMARY = "reports/metrics/advtrain.json"
 ADVTRAIN_FIGURE = "reports/figures/advtrain/test_error.png"
+# The ledger's cheap alternatives: the softmax models refitted under each weight-decay reading.
+DECAY_MODELS = config["readings"]["decay_models"]
+DECAY_READING_METRICS = "reports/metrics/readings/decay/{model}.json"
+DECAY_READINGS_SUMMARY = "reports/metrics/readings/decay.json"
 # The reproduction report, and the per-job timings it reads (each job's `benchmark`).
 REPORT_MD = "reports/report.md"
 REPORT_HTML = "reports/report.html"
@@ -124,7 +135,7 @@ def train_options(wildcards):
 
 
 def transfer_inputs(wildcards):
-    """A table reads its models, their adversarial sets (Table 4: also the amplified ones)."""
+    """A table reads its models, their adversarial sets (Table 4: also both amplified ones)."""
     table = TRANSFER[wildcards.table]
     inputs = {
         "models": expand(MODEL_FILE, model=table["models"]),
@@ -133,6 +144,7 @@ def transfer_inputs(wildcards):
     }
     if wildcards.table == "table4":
         inputs["amplified"] = expand(AMPLIFIED_SET, model=table["models"])
+        inputs["amplified_factor"] = expand(AMPLIFIED_FACTOR_SET, model=table["models"])
     return inputs
 
 
@@ -164,8 +176,11 @@ def advtrain_settings(wildcards):
     (so that changing the pool does not retrain the baselines, nor a new model the others)."""
     has_pool = wildcards.model in config["advtrain"]["pool_levels"]
     return {
-        key: value
-        for key, value in SETTINGS["advtrain"].items()
-        if key in ("adam_lr", "final_lr", "batch_size", "epochs")
-        or (has_pool and key in ("pool", "pool_size"))
+        "decay_reading": config["train"]["decay_reading"],
+        **{
+            key: value
+            for key, value in SETTINGS["advtrain"].items()
+            if key in ("adam_lr", "final_lr", "batch_size", "epochs")
+            or (has_pool and key in ("pool", "pool_size"))
+        },
     }

@@ -22,6 +22,8 @@ rule report:
         instability_figures=expand(INSTABILITY_FIGURE, model=INSTABILITY_MODELS),
         advtrain=ADVTRAIN_SUMMARY,
         advtrain_figure=ADVTRAIN_FIGURE,
+        filters=expand(FILTERS_FIGURE, model=FILTER_MODELS),
+        readings=DECAY_READINGS_SUMMARY,
     output:
         markdown=REPORT_MD,
         html=report(
@@ -38,6 +40,7 @@ rule report:
         benchmarks=BENCHMARKS,
         models=TRAIN_MODELS,
         attack_temperature=config["adversarial"]["attack"]["temperature"],
+        run_params=config,
     script:
         "../scripts/report.py"
 

@@ -51,7 +51,26 @@ rule evaluate:
         "../scripts/evaluate.py"
 
 
+rule filters:
+    """The first-layer filters of an autoencoder model (AE400), drawn as 28×28 images."""
+    input:
+        model=MODEL_FILE,
+    output:
+        figure=report(FILTERS_FIGURE, caption="../report/filters.rst", category="Table 1: models"),
+    log:
+        "logs/filters/{model}.log",
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=5,
+    params:
+        spec=lambda wildcards: config["models"][wildcards.model],
+    script:
+        "../scripts/filters.py"
+
+
 rule all_train:
     input:
         expand(MODEL_FILE, model=TRAIN_MODELS),
         expand(TRAIN_METRICS, model=TRAIN_MODELS),
+        expand(FILTERS_FIGURE, model=FILTER_MODELS),

@@ -4,7 +4,7 @@
 
 
 rule transfer:
-    """Every model's error on every model's adversarial set, and on Gaussian noise."""
+    """Every model's error on every model's adversarial set, where they land, and on noise."""
     input:
         unpack(transfer_inputs),
     output:

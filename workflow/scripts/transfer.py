@@ -6,13 +6,17 @@ from intriguing.transfer import step
 sm = snakemake  # noqa: F821
 with job_log(sm.log[0]):
     specs = dict(sm.params.specs)
-    amplified = list(sm.input.amplified) if "amplified" in sm.input.keys() else None
+    amplified = {
+        mode: dict(zip(specs, sm.input[key], strict=True))
+        for mode, key in (("stddev", "amplified"), ("factor", "amplified_factor"))
+        if key in sm.input.keys()
+    }
     step.transfer(
         name=sm.wildcards.table,
         specs=specs,
         model_files=dict(zip(specs, sm.input.models, strict=True)),
         set_files=dict(zip(specs, sm.input.sets, strict=True)),
-        amplified_files=dict(zip(specs, amplified, strict=True)) if amplified else None,
+        amplified_files=amplified or None,
         raw_files=list(sm.input.raw),
         noise_stddevs=list(sm.params.noise),
         seed=sm.params.seed,

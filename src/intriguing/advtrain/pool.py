@@ -118,6 +118,7 @@ class AdvTrainOptions:
     adam_lr: float
     final_lr: float
     batch_size: int
+    decay_reading: str
     seed: int = 0
     pool: PoolOptions | None = None
     log_every: int = 100
@@ -341,7 +342,9 @@ def train_with_pool(
                 draws = pool_draws_per_batch(len(batch), options.pool.mix_ratio)
                 summed = summed + pool.cross_entropy_sum(model, draws)
                 examples += draws
-            loss = summed / examples + weight_decay_penalty(model, spec.weight_decay)
+            loss = summed / examples + weight_decay_penalty(
+                model, spec.weight_decay, options.decay_reading
+            )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             result.steps += 1

@@ -64,6 +64,7 @@ def advtrain_options(
         adam_lr=settings["adam_lr"],
         final_lr=settings["final_lr"],
         batch_size=settings["batch_size"],
+        decay_reading=settings["decay_reading"],
         seed=seed,
         pool=pool,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import random
@@ -66,6 +67,16 @@ def configure_job(threads: int) -> None:
     """Per-job torch setup: the granted cores, and the determinism params.yaml asks for."""
     configure_threads(threads)
     configure_determinism(deterministic_requested())
+
+
+def derive_seed(seed: int, name: str) -> int:
+    """A job's own seed from the run's `seed` and the job's name (e.g. a model's).
+
+    Stable across runs, machines and Python versions (SHA-256, not ``hash``), so that models of
+    one architecture start from independent weights and batch orders, yet each is reproducible.
+    """
+    digest = hashlib.sha256(f"{seed}:{name}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 2**31
 
 
 def seed_everything(seed: int) -> None:

@@ -155,23 +155,19 @@ def load_mnist(raw_dir: str | Path) -> Mnist:
 
 
 def stratified_halves(labels: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Split indices into two disjoint halves with (nearly) equal class counts, seeded.
+    """Split indices into two disjoint, equal halves with the label mix of the whole, seeded.
 
-    Each class is shuffled and cut in half; an odd class count gives its extra image to
-    the half that is currently smaller, so both halves have exactly len(labels) / 2 images.
+    scikit-learn's stratified ``train_test_split`` (the standard tool for it); each half is
+    returned sorted, so a half's order is the training file's.
     """
+    from sklearn.model_selection import train_test_split
+
     if len(labels) % 2:
         raise ValueError(f"cannot halve {len(labels)} images")
-    rng = np.random.default_rng(seed)
-    first, second = [], []
-    for label in np.unique(labels):
-        members = rng.permutation(np.flatnonzero(labels == label))
-        half = len(members) // 2
-        if len(members) % 2 and sum(map(len, first)) <= sum(map(len, second)):
-            half += 1
-        first.append(members[:half])
-        second.append(members[half:])
-    return np.sort(np.concatenate(first)), np.sort(np.concatenate(second))
+    first, second = train_test_split(
+        np.arange(len(labels)), test_size=0.5, stratify=labels, random_state=seed
+    )
+    return np.sort(first), np.sort(second)
 
 
 TRAIN_SETS = ("all", "p1", "p2")

@@ -71,6 +71,7 @@ def check_params(config: dict[str, Any]) -> None:
         "transfer.figure7_models",
         "spectral.mnist_models",
         "units.models",
+        "readings.decay_models",
     ):
         _check_names(key, _lookup(config, key), registry)
     trained = ("train.models", "the pipeline attacks and analyses only the models it trains")
@@ -97,6 +98,13 @@ def check_params(config: dict[str, Any]) -> None:
                 f"models.{name}: the name is taken by the spectral analysis's AlexNet; rename it"
             )
     _check_advtrain(config["advtrain"], registry)
+    for position, name in enumerate(config["readings"]["decay_models"]):
+        spec = ModelSpec.from_params(name, registry[name])
+        if spec.arch != "mlp" or spec.hidden:
+            raise ParamsError(
+                f"readings.decay_models[{position}]: model {name!r} is no softmax model (one "
+                "Linear layer); its exact minimal distortion is what the rule measures"
+            )
     for profile, block in config["profiles"].items():
         for key, value in block.get("train", {}).items():
             for name in value if isinstance(value, dict) else ():

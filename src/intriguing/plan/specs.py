@@ -21,6 +21,12 @@ ACTIVATION_MODULES = {"sigmoid": "Sigmoid", "relu": "ReLU", "tanh": "Tanh"}
 
 ARCHITECTURES = ("mlp", "autoencoder", "conv")
 
+# The two readings of the paper's "λ Σ w_i²/k added to the total loss, where k is the number of
+# units in the layer" (the ledger, reference/readings.yaml, entry `decay_normalisation`): the
+# total loss is the cross-entropy averaged over the examples (a per-weight coefficient λ/k) or
+# over the examples × output units (equivalently, a per-weight coefficient λ·NUM_CLASSES/k).
+DECAY_READINGS = ("mean_output", "mean_example")
+
 
 @dataclass(frozen=True)
 class ModelSpec:

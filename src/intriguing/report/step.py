@@ -12,14 +12,20 @@ from pathlib import Path
 from typing import Any
 
 from intriguing.common.files import read_json, write_text
-from intriguing.reference import paper_reference
+from intriguing.reference import paper_reference, readings_ledger
 from intriguing.report.adversarial import adversarial_figures, adversarial_section
 from intriguing.report.advtrain import advtrain_section
+from intriguing.report.board import with_verdict_board
 from intriguing.report.html_page import render_html
 from intriguing.report.instability import instability_section
 from intriguing.report.provenance import provenance, provenance_section, rule_wall_times
+from intriguing.report.readings import render_readings
 from intriguing.report.spectral import mnist_bounds_section, table5_section
-from intriguing.report.train import error_table_section, training_details_section
+from intriguing.report.train import (
+    error_table_section,
+    filters_section,
+    training_details_section,
+)
 from intriguing.report.transfer import figure7_section, transfer_section
 from intriguing.report.units import units_section
 
@@ -39,6 +45,8 @@ INPUT_NAMES = (
     "instability_figures",
     "advtrain",
     "advtrain_figure",
+    "filters",
+    "readings",
 )
 HTML_TITLE = "intriguing — reproduction report"
 
@@ -48,8 +56,9 @@ InputPaths = Mapping[str, str | Sequence[str]]
 def report(inputs: InputPaths, outputs: Mapping[str, str], params: Mapping[str, Any]) -> None:
     """Write `outputs["markdown"]` and `outputs["html"]` from the rule's named inputs (a path or
     a list of paths per name of INPUT_NAMES, as `dict(snakemake.input)` gives them) and params:
-    `profile`, and optionally `benchmarks` (the folder of Snakemake's benchmark files) and
-    `attack_temperature` (the attack loss's, default 1 as in the paper)."""
+    `profile`, and optionally `benchmarks` (the folder of Snakemake's benchmark files),
+    `attack_temperature` (the attack loss's, default 1 as in the paper) and `run_params` (the
+    run's params.yaml, which the ledger of readings is checked against and marks)."""
     unknown = sorted(set(inputs) - set(INPUT_NAMES))
     if unknown:
         raise ValueError(f"report: unknown inputs {unknown}; known: {list(INPUT_NAMES)}")
@@ -60,6 +69,7 @@ def report(inputs: InputPaths, outputs: Mapping[str, str], params: Mapping[str, 
         markdown_path.parent,
         params.get("benchmarks"),
         params.get("attack_temperature", 1.0),
+        params.get("run_params"),
     )
     write_text(markdown_path, text)
     write_text(html_path, render_html(text, HTML_TITLE, html_path.parent))
@@ -71,8 +81,10 @@ def report_markdown(
     base_dir: Path,
     benchmarks_dir: str | None = None,
     attack_temperature: float = 1.0,
+    run_params: dict[str, Any] | None = None,
 ) -> str:
-    """The report's Markdown; images are linked relative to `base_dir`, the report's folder."""
+    """The report's Markdown; images are linked relative to `base_dir`, the report's folder.
+    The ledger of readings is rendered when `run_params` (the run's params.yaml) is given."""
     reference = paper_reference()
     metrics = _read_by_stem(_paths(inputs, "metrics"))
     transfer = _read_by_stem(_paths(inputs, "transfer"))
@@ -80,8 +92,6 @@ def report_markdown(
     spectral = _read_by_stem(_paths(inputs, "spectral"))
     spectral_figures = _by_stem(_paths(inputs, "spectral_figures"))
     sections = [
-        "# Intriguing properties of neural networks — reproduction report",
-        f"Reproducing {reference['citation']} Profile: `{profile}`.",
         units_section(
             _read_single(inputs, "units"), _by_stem(_paths(inputs, "units_figures")), base_dir
         ),
@@ -125,6 +135,7 @@ def report_markdown(
             base_dir,
         ),
         training_details_section(metrics),
+        filters_section(_paths(inputs, "filters"), base_dir),
         table5_section(spectral, spectral_figures, reference["table5"], base_dir),
         mnist_bounds_section(spectral, spectral_figures, base_dir),
         instability_section(
@@ -138,6 +149,17 @@ def report_markdown(
             inputs.get("advtrain_figure"),
             base_dir,
         ),
+    ]
+    if run_params is not None:
+        sections.append(
+            render_readings(
+                readings_ledger(run_params), run_params, _read_single(inputs, "readings")
+            )
+        )
+    sections = [
+        "# Intriguing properties of neural networks — reproduction report",
+        f"Reproducing {reference['citation']} Profile: `{profile}`.",
+        *with_verdict_board([section for section in sections if section]),
         provenance_section(provenance(profile), rule_wall_times(benchmarks_dir)),
     ]
     return "\n\n".join(sections) + "\n"

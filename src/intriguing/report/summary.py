@@ -111,8 +111,14 @@ def claim_rows(metrics: Path, reference: dict[str, Any]) -> list[str]:
     figure7 = _read(metrics / "transfer" / "figure7.json")
     if figure7:
         accuracies = [value["accuracy"] for value in figure7["noise_accuracy"].values()]
+        # `accuracy` is the unclipped noise's, except in older metrics with `accuracy_unclipped`
+        clip = (
+            "clipped"
+            if "accuracy_unclipped" in next(iter(figure7["noise_accuracy"].values()))
+            else "unclipped"
+        )
         lines.append(
-            f"| Figure 7: accuracy on Gaussian noise σ={figure7['noise_stddev']:g} (clipped; "
+            f"| Figure 7: accuracy on Gaussian noise σ={figure7['noise_stddev']:g} ({clip}; "
             f"{', '.join(figure7['noise_accuracy'])}) | "
             f"{' / '.join(_pct(a) for a in accuracies)} | "
             f"{_pct(reference['figure7']['gaussian_noise_stddev_1_accuracy'])} |"

@@ -3,9 +3,16 @@ paper's Tables 1 and 3 beside ours, and how each model was trained."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from intriguing.report.format import OUTSIDE_CI_MARK, RateComparison, markdown_table, verdict
+from intriguing.report.format import (
+    OUTSIDE_CI_MARK,
+    RateComparison,
+    image,
+    markdown_table,
+    verdict,
+)
 
 
 def error_table_section(
@@ -82,3 +89,19 @@ def training_details_section(metrics: dict[str, dict[str, Any]]) -> str:
             ]
         )
     return "\n\n".join(["## Training details", markdown_table(header, rows)])
+
+
+def filters_section(figures: list[str], base_dir: Path) -> str:
+    """The first-layer filters of the autoencoder models (the paper: AE400 trained "until it
+    got very high quality first layer filters"); empty when none was trained."""
+    if not figures:
+        return ""
+    parts = [
+        "### First-layer filters of the autoencoder models",
+        "Each of the encoder's units drawn as its 784 input weights (grey = 0, each scaled by its "
+        "own largest weight). The paper trained AE400's sparse autoencoder \"until it got very "
+        'high quality first layer filters": stroke and blob detectors, not noise. The number of '
+        "autoencoder epochs and why they stopped are in each model's provenance.",
+    ]
+    parts += [image(f"{Path(path).stem.replace('_', ' ')}", path, base_dir) for path in figures]
+    return "\n\n".join(parts)

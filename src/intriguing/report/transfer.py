@@ -4,9 +4,15 @@ Two verdicts per table, both derived from the numbers. *Transfer*: the paper's c
 adversarial examples made for one model are misclassified by others far more often than noise
 is; a cell supports it when its 95% interval lies wholly above the interval of the noise
 baseline on the same evaluated model (Table 2: the first noise row; Table 4: the first noise row
-for the plain sets, the last for the amplified ones). Reproduced when at least TRANSFER_SHARE of
-the off-diagonal cells do, partly when at least one does. *Agreement*: how many of our rates
-have the paper's value inside their 95% interval (intriguing.report.format.verdict).
+for the plain sets, the last for each amplified block). The baselines are the paper's noise rows,
+the unclipped ones; the clipped rows are shown as a secondary row and enter no verdict.
+Reproduced when at least TRANSFER_SHARE of the off-diagonal cells do, partly when at least one
+does. *Agreement*: how many of our rates have the paper's value inside their 95% interval
+(intriguing.report.format.verdict): the adversarial and noise rows together, and each
+amplification reading against the paper's amplified rows on its own.
+
+A further table, which the paper lacks, shows where the adversarials land: the share of each
+set's examples that each model classifies as the attack's own target label.
 """
 
 from __future__ import annotations
@@ -124,23 +130,123 @@ def distortion_cells(
     ]
 
 
+def current_format(table: dict[str, Any]) -> dict[str, Any]:
+    """A table in today's keys: metrics written before the unclipped noise became the paper's
+    row held the clipped rows under `noise` and the unclipped ones under `noise_unclipped`."""
+    if "noise_unclipped" not in table:
+        return table
+    table = dict(table)
+    for field in ("", "_ci95", "_distortion"):
+        table[f"noise_clipped{field}"] = table[f"noise{field}"]
+        table[f"noise{field}"] = table.pop(f"noise_unclipped{field}")
+    return table
+
+
 def noise_blocks(
     table: dict[str, Any], reference: dict[str, Any]
 ) -> Iterator[tuple[list[list[str]], list[RateComparison]]]:
-    """The clipped and unclipped noise rows, both beside the paper's noise rows."""
+    """The paper's noise rows (unclipped) beside the paper's, then the clipped rows, labelled
+    secondary and compared with nothing."""
     columns = table["evaluated_on"]
-    for kind, suffix in (("noise", "clipped"), ("noise_unclipped", "unclipped")):
+    for kind in ("noise", "noise_clipped"):
         keys = list(table[kind])
         reached = table[f"{kind}_distortion"]
+        if kind == "noise":
+            names = [
+                f"σ={key} (unclipped, the paper's; distortion {reached[key]:.3f})" for key in keys
+            ]
+            papers = [paper_row(reference, reference["noise"].get(key), columns) for key in keys]
+        else:
+            names = [
+                f"σ={key} clipped to [0, 1] (secondary; distortion {reached[key]:.3f})"
+                for key in keys
+            ]
+            papers = [None] * len(keys)
         yield block_rows(
-            [f"σ={key} ({suffix}, distortion {reached[key]:.3f})" for key in keys],
+            names,
             list(table[kind].values()),
             list(table[f"{kind}_ci95"].values()),
-            [paper_row(reference, reference["noise"].get(key), columns) for key in keys],
+            papers,
             columns,
             table["n"],
             "noise",
         )
+
+
+def amplified_keys(table: dict[str, Any]) -> list[str]:
+    """The amplified blocks a table holds: `amplified` (to a distortion), `amplified_factor`."""
+    return [key for key in ("amplified", "amplified_factor") if key in table]
+
+
+def amplified_label(block: dict[str, Any]) -> str:
+    """A block's label; metrics from before the two readings lack one."""
+    if "label" in block:
+        return block["label"]
+    return f"amplified to distortion {block['requested_stddev']:g}"
+
+
+def amplified_suffix(block: dict[str, Any]) -> str:
+    """'amplified to 0.1' or 'amplified ×1.67', appended to a row's model."""
+    if block.get("amplification", "stddev") == "stddev":
+        return f"amplified to {block['requested_stddev']:g}"
+    factor = block["requested_factor"]
+    return f"amplified ×{factor:.2f}" if isinstance(factor, float) else amplified_label(block)
+
+
+def amplified_rows(
+    block: dict[str, Any], reference: dict[str, Any], columns: list[str], n: int
+) -> tuple[list[list[str]], list[RateComparison]]:
+    """One amplification's rows beside the paper's amplified rows, with the distortion each
+    reached (and its ratio to the set's own minimal distortion) and the paper's."""
+    names = block["generated_for"]
+    label = amplified_label(block)
+    rows, comparisons = block_rows(
+        [f"{name} {label}" for name in names],
+        block["error"],
+        block["error_ci95"],
+        [
+            paper_row(reference, reference.get("amplified_error", {}).get(name), columns)
+            for name in names
+        ],
+        columns,
+        n,
+        "",
+    )
+    ratios = block.get("mean_distortion_ratio", {})
+    paper_stddev = reference.get("amplified_stddev")
+    for row, name in zip(rows, names, strict=True):
+        ratio = ratios.get(name)
+        row += [
+            f"{block['mean_distortion'][name]:.3f}" + (f" (×{ratio:.2f})" if ratio else ""),
+            f"{paper_stddev:g}" if paper_stddev is not None else "—",
+        ]
+    return rows, comparisons
+
+
+def landing_section(table: dict[str, Any]) -> list[str]:
+    """Where the adversarials land: per cell, the share classified as the attack's target."""
+    if "target_share" not in table:
+        return []
+    columns = table["evaluated_on"]
+    blocks = [("", table)] + [(amplified_suffix(table[k]), table[k]) for k in amplified_keys(table)]
+    rows = []
+    for suffix, block in blocks:
+        if "target_share" not in block:
+            continue
+        for name, row, row_ci in zip(
+            block["generated_for"], block["target_share"], block["target_share_ci95"], strict=True
+        ):
+            rows.append(
+                [f"{name} {suffix}".strip()]
+                + [compact_cell(None, share, ci) for share, ci in zip(row, row_ci, strict=True)]
+            )
+    return [
+        "Where the adversarials land (beyond the paper): the share of each row's examples that "
+        "the column's model classifies as the attack's own target label, in percent with its 95% "
+        "Wilson interval (on the diagonal of the plain sets, the attack's success; an error "
+        "would land on the target by chance about 1 time in 9).",
+        markdown_table(["generated for \\ evaluated on", *columns], rows),
+    ]
 
 
 def transfer_section(
@@ -150,9 +256,11 @@ def transfer_section(
     figure: str | None,
     base_dir: Path,
 ) -> str:
-    """Table 2 or 4 beside the paper's, with CIs, both verdicts and the heatmaps."""
+    """Table 2 or 4 beside the paper's, with CIs, the verdicts, where the adversarials land and
+    the heatmaps."""
     if table is None:
         return f"## {title}\n\nNot run: no transfer table yet."
+    table = current_format(table)
     columns = table["evaluated_on"]
     names = table["generated_for"]
     header = ["generated for \\ evaluated on", *columns, "mean distortion", "paper"]
@@ -172,41 +280,40 @@ def transfer_section(
         table["error"], table["error_ci95"], names, columns, table["noise_ci95"][first_noise]
     )
     verdicts = [transfer_verdict(above, total, "adversarials transfer", f"noise σ={first_noise}")]
-    if "amplified" in table:
-        amplified = table["amplified"]
-        amplified_rows, amplified_comparisons = block_rows(
-            amplified["generated_for"],
-            amplified["error"],
-            amplified["error_ci95"],
-            [
-                paper_row(reference, reference.get("amplified_error", {}).get(name), columns)
-                for name in amplified["generated_for"]
-            ],
-            columns,
-            table["n"],
-            "amplified",
-        )
-        for row, name in zip(amplified_rows, amplified["generated_for"], strict=True):
-            row += [f"{amplified['mean_distortion'][name]:.3f}", f"{amplified['requested_stddev']}"]
-        rows += amplified_rows
-        comparisons += amplified_comparisons
-        last_noise = list(table["noise_ci95"])[-1]
+    agreements = []
+    last_noise = list(table["noise_ci95"])[-1]
+    for key in amplified_keys(table):
+        block = table[key]
+        new_rows, block_comparisons = amplified_rows(block, reference, columns, table["n"])
+        rows += new_rows
+        label = amplified_label(block)
         verdicts.append(
             transfer_verdict(
                 *above_noise(
-                    amplified["error"],
-                    amplified["error_ci95"],
-                    amplified["generated_for"],
+                    block["error"],
+                    block["error_ci95"],
+                    block["generated_for"],
                     columns,
                     table["noise_ci95"][last_noise],
                 ),
-                "amplified adversarials transfer",
+                f"adversarials transfer, {label}",
                 f"noise σ={last_noise}",
             )
+        )
+        agreements.append(
+            f"Agreement with the paper's amplified rows ({label}): {verdict(block_comparisons)}"
         )
     for noise_rows, noise_comparisons in noise_blocks(table, reference):
         rows += [row + ["", ""] for row in noise_rows]
         comparisons += noise_comparisons
+    amplified_text = (
+        " The amplified rows follow the paper's x + 0.1·(x'−x)/‖x'−x‖ in both readings: every "
+        "example amplified to distortion 0.1 (the paper's row label), and every perturbation "
+        "scaled by the paper's relative increase 0.1/0.06 (its text: 'from stddev 0.06 to 0.1'), "
+        "each clipped to [0, 1]; their mean distortion is shown with its ratio to the set's own."
+        if amplified_keys(table)
+        else ""
+    )
     parts = [
         f"## {title}",
         f"Each cell: the error of the column's model on the row's examples, in percent, with its "
@@ -214,12 +321,16 @@ def transfer_section(
         f"a paper value outside our interval. A model errs when it does not predict the "
         f"original's true label. n = {table['n']} originals ({table['split']} images) per row, "
         f"the same for every row; target policy: {', '.join(table['target_policy'])}. Noise rows "
-        "add Gaussian noise of the given σ to the same originals, clipped to [0, 1] (the paper's "
-        "setting as we read it) and, for comparison, unclipped; the distortion each reaches is "
-        "shown.",
+        "add Gaussian noise of the given σ to the same originals. The paper's rows are the "
+        "unclipped ones: the paper prints their distortion as σ, which only unclipped noise "
+        "reaches; the same draw clipped to [0, 1] follows as a secondary row, compared with "
+        "nothing. The distortion each reaches is shown." + amplified_text,
         *verdicts,
-        f"Agreement with the paper's numbers: {verdict(comparisons)}",
+        f"Agreement of the adversarial and noise rows with the paper's numbers: "
+        f"{verdict(comparisons)}",
+        *agreements,
         markdown_table(header, rows),
+        *landing_section(table),
     ]
     if figure:
         parts.append(image(f"{title}: ours, the paper's and the difference", figure, base_dir))
@@ -229,32 +340,56 @@ def transfer_section(
 def figure7_section(
     result: dict[str, Any] | None, paper_accuracy: float, figure: str | None, base_dir: Path
 ) -> str:
-    """Figure 7: originals beside their adversarials and heavy noise, with accuracy on the noise."""
+    """Figure 7: originals beside their adversarials and heavy noise, with accuracy on the noise
+    (unclipped, the paper's, and clipped beside it)."""
     title = "## Figure 7 — adversarial examples and Gaussian noise"
     if result is None:
         return f"{title}\n\nNot run: no Figure 7 yet."
     sigma = f"{result['noise_stddev']:g}"
     rows = []
     for name, accuracy in result["noise_accuracy"].items():
+        if "accuracy_unclipped" in accuracy:  # metrics from before: `accuracy` was the clipped one
+            accuracy = {
+                "accuracy": accuracy["accuracy_unclipped"],
+                "accuracy_ci95": accuracy["accuracy_unclipped_ci95"],
+                "accuracy_clipped": accuracy["accuracy"],
+                "accuracy_clipped_ci95": accuracy["accuracy_ci95"],
+                "n": accuracy["n"],
+            }
         low, high = accuracy["accuracy_ci95"]
-        unclipped_low, unclipped_high = accuracy["accuracy_unclipped_ci95"]
+        clipped_low, clipped_high = accuracy["accuracy_clipped_ci95"]
         rows.append(
             [
                 name,
                 f"{percent(accuracy['accuracy'])} [{percent(low)}, {percent(high)}]",
-                f"{percent(accuracy['accuracy_unclipped'])} "
-                f"[{percent(unclipped_low)}, {percent(unclipped_high)}]",
                 percent(paper_accuracy),
+                f"{percent(accuracy['accuracy_clipped'])} "
+                f"[{percent(clipped_low)}, {percent(clipped_high)}]",
             ]
         )
+    clipped_distortion = result.get("noise_clipped_distortion")
+    reached = (
+        f"distortion reached {result['noise_distortion']:.2f} unclipped, "
+        f"{clipped_distortion:.2f} clipped"
+        if clipped_distortion is not None
+        else f"distortion reached {result['noise_distortion']:.2f} clipped"
+    )
     parts = [
         title,
         f"Odd columns: training images; even columns: their minimal adversarials for "
         f"{', '.join(result['models'])}, and the same images with Gaussian noise of σ={sigma} "
-        f"(clipped to [0, 1]; distortion reached {result['noise_distortion']:.2f}). The paper "
-        f"reports 51% accuracy on such noise; our models' accuracy on it (n = "
-        f"{next(iter(result['noise_accuracy'].values()))['n']}):",
-        markdown_table(["model", f"accuracy, noise σ={sigma} clipped", "unclipped", "paper"], rows),
+        f"({reached}). The paper reports 51% accuracy on such noise, whose distortion it gives "
+        f"as σ, so unclipped; our models' accuracy on it, and on the same draw clipped to "
+        f"[0, 1] (n = {next(iter(result['noise_accuracy'].values()))['n']}):",
+        markdown_table(
+            [
+                "model",
+                f"accuracy, noise σ={sigma} unclipped (the paper's)",
+                "paper",
+                "clipped to [0, 1] (secondary)",
+            ],
+            rows,
+        ),
     ]
     if figure:
         parts.append(image("Figure 7", figure, base_dir))

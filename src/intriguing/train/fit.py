@@ -9,10 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from intriguing.common.runtime import (
-    device_description,
-    seed_everything,
-)
+from intriguing.common.runtime import derive_seed, device_description, seed_everything
 from intriguing.data import mnist
 from intriguing.train.models import (
     Classifier,
@@ -49,16 +46,22 @@ def fit_model(
     seed: int,
     device: torch.device,
 ) -> tuple[Classifier, dict[str, Any]]:
-    """Build and train a registry model from a seed; return it with its training provenance."""
-    seed_everything(seed)
+    """Build and train a registry model; return it with its training provenance.
+
+    The model's own seed is derived from (`seed`, its name), so that no two models share
+    initial weights or mini-batch order (M1 and M2, N100 and N200).
+    """
+    model_seed = derive_seed(seed, spec.name)
+    seed_everything(model_seed)
     x, y = train_tensors(data, split, spec.train_set, train_limit, device)
     model = build_model(spec).to(device)
-    result = train(model, spec, x, y, TrainOptions(seed=seed, **options))
+    result = train(model, spec, x, y, TrainOptions(seed=model_seed, **options))
     provenance = {
         "train_set": spec.train_set,
         "train_n": len(x),
         "train_limit": train_limit,
-        "seed": seed,
+        "seed": model_seed,
+        "base_seed": seed,
         "optimizer": spec.optimizer,
         "options": options,
         "device": device_description(device),

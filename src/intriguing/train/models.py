@@ -12,7 +12,13 @@ from torch import nn
 
 # The specs are torch-free (the Snakefile checks params.yaml with them); they are imported
 # from here by the code that builds models.
-from intriguing.plan.specs import ACTIVATION_MODULES, INPUT_SHAPE, NUM_CLASSES, ModelSpec
+from intriguing.plan.specs import (
+    ACTIVATION_MODULES,
+    DECAY_READINGS,
+    INPUT_SHAPE,
+    NUM_CLASSES,
+    ModelSpec,
+)
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     name: getattr(nn, module) for name, module in ACTIVATION_MODULES.items()
@@ -66,8 +72,25 @@ def build_model(spec: ModelSpec) -> Classifier:
     return Classifier(nn.Sequential(*layers))
 
 
-def weight_decay_penalty(model: Classifier, lambdas: tuple[float, ...]) -> torch.Tensor:
-    """The paper's decay: Σ_layers λ·Σw²/k, k = the layer's number of units (outputs).
+def decay_coefficient(lam: float, units: int, reading: str) -> float:
+    """The per-weight coefficient α of a layer with `units` outputs, the penalty being α·Σw².
+
+    `reading` is one of ``DECAY_READINGS``: ``mean_example`` α = λ/k (the decay added to the
+    cross-entropy averaged over examples); ``mean_output`` α = λ·NUM_CLASSES/k (added to the
+    cross-entropy averaged over examples × outputs, the objective then scaled by NUM_CLASSES so
+    that its data term stays the mean cross-entropy).
+    """
+    if reading == "mean_example":
+        return lam / units
+    if reading == "mean_output":
+        return lam * NUM_CLASSES / units
+    raise ValueError(f"unknown weight-decay reading {reading!r}; allowed: {DECAY_READINGS}")
+
+
+def weight_decay_penalty(
+    model: Classifier, lambdas: tuple[float, ...], reading: str
+) -> torch.Tensor:
+    """The paper's decay: Σ_layers α·Σw², α = `decay_coefficient` of the layer's λ and units.
 
     Only connection weights are decayed, not biases; `lambdas` pair with the model's last
     weight layers (a frozen pretrained encoder before them carries none).
@@ -75,8 +98,8 @@ def weight_decay_penalty(model: Classifier, lambdas: tuple[float, ...]) -> torch
     layers = model.weight_layers[len(model.weight_layers) - len(lambdas) :]
     total = torch.zeros((), device=next(model.parameters()).device)
     for layer, lam in zip(layers, lambdas, strict=True):
-        units = layer.weight.shape[0]
-        total = total + lam * layer.weight.pow(2).sum() / units
+        alpha = decay_coefficient(lam, layer.weight.shape[0], reading)
+        total = total + alpha * layer.weight.pow(2).sum()
     return total
 
 
@@ -85,10 +108,14 @@ class CheckpointMismatch(ValueError):
 
 
 def save_checkpoint(path: str, model: Classifier, spec: ModelSpec, provenance: dict) -> None:
-    """Save weights, the spec they were built from, and how they were trained, atomically."""
+    """Save weights, the spec they were built from, and how they were trained, atomically.
+
+    The weights are stored as CPU tensors, so that a file made on a GPU loads on a machine
+    without one, with or without ``map_location``."""
     from intriguing.common.files import atomic_path
 
-    payload = {"state_dict": model.state_dict(), "spec": spec.to_dict(), "provenance": provenance}
+    state = {key: value.detach().cpu() for key, value in model.state_dict().items()}
+    payload = {"state_dict": state, "spec": spec.to_dict(), "provenance": provenance}
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
 

@@ -1,12 +1,17 @@
 """Training: the paper's full-batch L-BFGS, optionally warm-started by mini-batch Adam.
 
 The objective is mean cross-entropy plus the paper's per-layer weight decay
-(``models.weight_decay_penalty``). L-BFGS (torch.optim.LBFGS, strong-Wolfe line search) runs on
-the whole training set at once, as the paper's "L-BFGS until convergence", and stops at the
-first of: the gradient's largest entry at most ``tolerance_grad``; a loss change or a parameter
-step smaller than ``tolerance_change`` in one iteration; the iteration budget
-(``lbfgs_iterations``, or ``polish_iterations`` after an Adam warm start) or twice as many
-function evaluations. The stop reason is recorded in the model's provenance.
+(``models.weight_decay_penalty``, in the reading ``decay_reading``). L-BFGS (torch.optim.LBFGS,
+strong-Wolfe line search) runs on the whole training set at once, as the paper's "L-BFGS until
+convergence", and stops at the first of: the gradient's largest entry at most
+``tolerance_grad``; a loss change or a parameter step smaller than ``tolerance_change`` in one
+iteration; the objective falling by less than the fraction ``tolerance_relative`` over the last
+``tolerance_window`` iterations (our reading of "until convergence", in the ledger of readings);
+the iteration budget (``lbfgs_iterations``, or ``polish_iterations`` after an Adam warm start)
+or twice as many function evaluations. A model trained by Adam alone, and the autoencoder's
+unsupervised phase, stop when an epoch's mean loss falls by less than ``tolerance_relative``
+of the previous epoch's, or at their epoch budget. Every stop reason is recorded in the
+model's provenance: "converged (...)" or "iteration budget".
 
 The autoencoder model (AE400-10) is trained as the paper describes: first a sparse autoencoder,
 without labels, then its encoder is frozen ("not fine-tuned") and the softmax on top is trained
@@ -42,6 +47,9 @@ class TrainOptions:
     lbfgs_history: int = 20
     tolerance_grad: float = 1e-6
     tolerance_change: float = 1e-10
+    tolerance_relative: float = 0.0
+    tolerance_window: int = 25
+    decay_reading: str = "mean_output"
     seed: int = 0
     log_every: int = 50
     pretrain_epochs: int = 0
@@ -51,12 +59,15 @@ class TrainOptions:
 @dataclass
 class TrainResult:
     pretrain_steps: int = 0
+    pretrain_epochs_run: int = 0
+    pretrain_stop_reason: str = "no autoencoder phase"
     pretrain_loss: float = math.nan
     adam_steps: int = 0
     lbfgs_iterations: int = 0
     lbfgs_evaluations: int = 0
     final_loss: float = math.nan
-    stop_reason: str = "no L-BFGS phase"
+    adam_epochs_run: int = 0
+    stop_reason: str = "no training"
     wall_seconds: float = 0.0
     loss_history: list[float] = field(default_factory=list)
 
@@ -64,10 +75,13 @@ class TrainResult:
         return asdict(self)
 
 
-def objective(model: Classifier, spec: ModelSpec, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy plus the paper's weight decay."""
+def objective(
+    model: Classifier, spec: ModelSpec, x: torch.Tensor, y: torch.Tensor, decay_reading: str
+) -> torch.Tensor:
+    """Mean cross-entropy plus the paper's weight decay, in the given reading."""
     logits = model(x)
-    return nn.functional.cross_entropy(logits, y) + weight_decay_penalty(model, spec.weight_decay)
+    penalty = weight_decay_penalty(model, spec.weight_decay, decay_reading)
+    return nn.functional.cross_entropy(logits, y) + penalty
 
 
 def _check_finite(spec: ModelSpec, loss: torch.Tensor, model: nn.Module, phase: str, step: int):
@@ -106,22 +120,29 @@ def train(
         model = Classifier(model.layers[len(feature_layers) :])
     model.train()
     if spec.optimizer in ("adam", "adam_lbfgs"):
-        _train_adam(model, spec, x, y, options, result)
+        # a warm start runs its whole budget; Adam alone stops when its loss levels off
+        _train_adam(model, spec, x, y, options, result, until_plateau=spec.optimizer == "adam")
     if spec.optimizer == "lbfgs":
         _train_lbfgs(model, spec, x, y, options.lbfgs_iterations, options, result)
     elif spec.optimizer == "adam_lbfgs":
         _train_lbfgs(model, spec, x, y, options.polish_iterations, options, result)
     model.eval()
     with torch.no_grad():
-        result.final_loss = objective(model, spec, x, y).item()
+        result.final_loss = objective(model, spec, x, y, options.decay_reading).item()
     result.wall_seconds = time.perf_counter() - started
     return result
+
+
+def levelled_off(previous: float | None, current: float, tolerance: float) -> bool:
+    """Did the objective fall by less than the fraction `tolerance` since `previous`?"""
+    return previous is not None and tolerance > 0 and previous - current < tolerance * abs(current)
 
 
 def _pretrain_autoencoder(
     encoder: nn.Linear, spec: ModelSpec, x: torch.Tensor, options: TrainOptions, result
 ) -> None:
-    """Sparse autoencoder (sigmoid code, sigmoid reconstruction) by mini-batch Adam.
+    """Sparse autoencoder (sigmoid code, sigmoid reconstruction) by mini-batch Adam, until its
+    epoch loss levels off (``tolerance_relative``) or ``pretrain_epochs`` have run.
 
     Loss per image: ½‖x̂ − x‖² + β·KL(ρ ‖ ρ̂) + (λ/2)·(‖W_enc‖² + ‖W_dec‖²), with ρ̂ the mean
     activation of each hidden unit over the batch (ρ = sparsity_target, β = sparsity_weight,
@@ -137,8 +158,11 @@ def _pretrain_autoencoder(
     progress = Progress(
         options.pretrain_epochs * batches, f"{spec.name} autoencoder", options.log_every
     )
+    previous = None
+    result.pretrain_stop_reason = "iteration budget"
     for _ in range(options.pretrain_epochs):
         order = torch.randperm(len(flat), generator=generator).to(x.device)
+        total = 0.0
         for start in range(0, len(flat), options.batch_size):
             batch = flat[order[start : start + options.batch_size]]
             code = torch.sigmoid(encoder(batch))
@@ -158,41 +182,62 @@ def _pretrain_autoencoder(
             result.pretrain_steps += 1
             _check_finite(spec, loss, encoder, "autoencoder", result.pretrain_steps)
             optimizer.step()
+            total += loss.item()
             progress.update(loss=loss.item())
+        result.pretrain_epochs_run += 1
+        result.pretrain_loss = total / batches
+        if levelled_off(previous, result.pretrain_loss, options.tolerance_relative):
+            result.pretrain_stop_reason = "converged (relative change)"
+            break
+        previous = result.pretrain_loss
     progress.close()
-    result.pretrain_loss = loss.item() if options.pretrain_epochs else math.nan
 
 
-def _train_adam(model, spec, x, y, options: TrainOptions, result: TrainResult) -> None:
+def _train_adam(
+    model, spec, x, y, options: TrainOptions, result: TrainResult, until_plateau: bool
+) -> None:
+    """Mini-batch Adam for `adam_epochs`; with `until_plateau`, stop early once an epoch's mean
+    loss falls by less than ``tolerance_relative`` of the previous epoch's."""
     generator = torch.Generator().manual_seed(options.seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=options.adam_lr)
     batches = math.ceil(len(x) / options.batch_size)
     progress = Progress(options.adam_epochs * batches, f"{spec.name} adam", options.log_every)
+    previous = None
+    result.stop_reason = "iteration budget"
     for _ in range(options.adam_epochs):
         order = torch.randperm(len(x), generator=generator).to(x.device)
+        total = 0.0
         for start in range(0, len(x), options.batch_size):
             batch = order[start : start + options.batch_size]
             optimizer.zero_grad(set_to_none=True)
-            loss = objective(model, spec, x[batch], y[batch])
+            loss = objective(model, spec, x[batch], y[batch], options.decay_reading)
             loss.backward()
             result.adam_steps += 1
             _check_finite(spec, loss, model, "adam", result.adam_steps)
             optimizer.step()
+            total += loss.item()
             progress.update(loss=loss.item())
-        result.loss_history.append(loss.item())
+        result.adam_epochs_run += 1
+        result.loss_history.append(total / batches)
+        if until_plateau and levelled_off(previous, total / batches, options.tolerance_relative):
+            result.stop_reason = "converged (relative change)"
+            break
+        previous = total / batches
     progress.close()
 
 
 def _train_lbfgs(
     model, spec, x, y, iterations: int, options: TrainOptions, result: TrainResult
 ) -> None:
+    """Full-batch L-BFGS in chunks of ``tolerance_window`` iterations (the optimizer's state,
+    its curvature pairs included, carries over), checking the relative change after each."""
     if iterations == 0:
         return
+    window = max(1, options.tolerance_window)
     optimizer = torch.optim.LBFGS(
         model.parameters(),
         lr=1.0,
-        max_iter=iterations,
-        max_eval=2 * iterations,
+        max_iter=window,
         history_size=options.lbfgs_history,
         line_search_fn="strong_wolfe",
         tolerance_grad=options.tolerance_grad,
@@ -201,23 +246,39 @@ def _train_lbfgs(
     state = optimizer.state[next(model.parameters())]
     progress = Progress(iterations, f"{spec.name} lbfgs", options.log_every)
     evaluations = 0
+    latest = math.nan
 
     def closure() -> torch.Tensor:
-        nonlocal evaluations
+        nonlocal evaluations, latest
         optimizer.zero_grad(set_to_none=True)
-        loss = objective(model, spec, x, y)
+        loss = objective(model, spec, x, y, options.decay_reading)
         loss.backward()
         evaluations += 1
         _check_finite(spec, loss, model, "lbfgs evaluation", evaluations)
+        latest = loss.item()
         iteration = state.get("n_iter", 0)
         if iteration > progress.count:
-            result.loss_history.append(loss.item())
-        progress.advance_to(iteration, loss=loss.item())
+            result.loss_history.append(latest)
+        progress.advance_to(min(iteration, iterations), loss=latest)
         return loss
 
-    optimizer.step(closure)
+    previous = None
+    result.stop_reason = "iteration budget"
+    while True:
+        done = state.get("n_iter", 0)
+        if done >= iterations or evaluations >= 2 * iterations:
+            break
+        chunk = min(window, iterations - done)
+        optimizer.param_groups[0]["max_iter"] = chunk
+        optimizer.param_groups[0]["max_eval"] = 2 * chunk
+        optimizer.step(closure)
+        if state.get("n_iter", 0) - done < chunk:  # torch's own tolerances ended the chunk
+            result.stop_reason = "converged (tolerance)"
+            break
+        if levelled_off(previous, latest, options.tolerance_relative):
+            result.stop_reason = "converged (relative change)"
+            break
+        previous = latest
     progress.close()
     result.lbfgs_iterations = state.get("n_iter", 0)
     result.lbfgs_evaluations = evaluations
-    budget_spent = result.lbfgs_iterations >= iterations or (evaluations >= 2 * iterations)
-    result.stop_reason = "iteration budget" if budget_spent else "converged (tolerance)"

@@ -12,6 +12,7 @@ from intriguing.common import files
 from intriguing.common.runtime import configure_job, select_device
 from intriguing.data import mnist
 from intriguing.train.evaluation import error_metrics
+from intriguing.train.filters import plot_filters
 from intriguing.train.fit import _raw_dir, fit_model, train_tensors
 from intriguing.train.models import ModelSpec, load_checkpoint, save_checkpoint
 
@@ -83,3 +84,16 @@ def evaluate(
         )
     }
     files.write_json(output, metrics)
+
+
+def filters(name: str, spec_params: dict[str, Any], model_path: str, output: str) -> None:
+    """Rule `filters`: the first weight layer's filters of a model (AE400's encoder) as a grid."""
+    spec = ModelSpec.from_params(name, spec_params)
+    model, provenance = load_checkpoint(model_path, spec)
+    first = model.weight_layers[0]
+    if not isinstance(first, torch.nn.Linear):
+        raise ValueError(f"model {name}: its first weight layer is no fully connected layer")
+    title = f"{name}: the {first.out_features} first-layer filters"
+    if provenance.get("pretrain_epochs_run"):
+        title += f" ({provenance['pretrain_epochs_run']} autoencoder epochs)"
+    plot_filters(first.weight, title, output)

@@ -25,7 +25,7 @@ def transfer(
     specs: dict[str, dict[str, Any]],
     model_files: dict[str, str],
     set_files: dict[str, str],
-    amplified_files: dict[str, str] | None,
+    amplified_files: dict[str, dict[str, str]] | None,
     raw_files: Sequence[str],
     noise_stddevs: Sequence[float],
     seed: int,
@@ -36,16 +36,25 @@ def transfer(
     output_figure: str,
 ) -> None:
     """Rule `transfer`: one transfer table (`name`: table2 or table4) as JSON, long-format CSV and
-    heatmaps beside the paper's."""
+    heatmaps beside the paper's. `amplified_files` (Table 4) maps each amplification reading
+    (stddev, factor) to its sets' files."""
     configure_job(threads)
     sets = load_sets(set_files)
     indices, labels, split = shared_originals(sets)
-    amplified = load_sets(amplified_files) if amplified_files else None
-    if amplified is not None:
-        shared_originals({**sets, **{f"{key} amplified": s for key, s in amplified.items()}})
+    amplified = {mode: load_sets(paths) for mode, paths in (amplified_files or {}).items()}
+    shared_originals(
+        {
+            **sets,
+            **{
+                f"{key} amplified ({mode})": s
+                for mode, mode_sets in amplified.items()
+                for key, s in mode_sets.items()
+            },
+        }
+    )
     x = originals_tensor(raw_files, split, indices)
     table = transfer_table(
-        sets, load_models(specs, model_files), x, labels, noise_stddevs, seed, amplified
+        sets, load_models(specs, model_files), x, labels, noise_stddevs, seed, amplified or None
     )
     table.update({"table": name, "split": split})
     files.write_json(output_metrics, table)

@@ -179,7 +179,7 @@ def label_purity(labels: torch.Tensor, top: torch.Tensor) -> torch.Tensor:
     """Share of the most common label among each row's images: (M,) in [1/k, 1]."""
     chosen = labels.long()[top]
     classes = int(labels.max()) + 1
-    counts = torch.zeros(len(top), classes, dtype=torch.long)
+    counts = torch.zeros(len(top), classes, dtype=torch.long, device=chosen.device)
     counts.scatter_add_(1, chosen, torch.ones_like(chosen))
     return counts.max(dim=1).values.double() / top.shape[1]
 

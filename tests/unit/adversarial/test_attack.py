@@ -300,6 +300,32 @@ def test_amplify_reaches_stddev_then_reports_clipped_distortion() -> None:
     assert (reached < 0.1).all()
 
 
+def test_amplify_by_factor_scales_each_perturbation_by_exactly_the_factor() -> None:
+    """The paper's relative reading: every example's own distortion times the factor, where no
+    pixel leaves the box; clipping only shrinks it."""
+    factor = 0.1 / 0.06
+    generator = torch.Generator().manual_seed(1)
+    x = torch.full((5, 1, 28, 28), 0.5)
+    sizes = torch.tensor([0.01, 0.02, 0.05, 0.1, 0.2]).view(5, 1, 1, 1)  # distortions differ
+    x_adv = x + sizes * torch.rand(5, 1, 28, 28, generator=generator).sub(0.5)
+    amplified, reached = amplify(x, x_adv, factor=factor)
+    torch.testing.assert_close(reached / distortion(x, x_adv), torch.full((5,), factor))
+    torch.testing.assert_close(amplified, x + factor * (x_adv - x))
+
+    x = torch.rand(4, 1, 28, 28, generator=generator)
+    x_adv = (x + 0.1 * torch.randn(4, 1, 28, 28, generator=generator)).clamp(0, 1)
+    amplified, reached = amplify(x, x_adv, factor=factor)
+    torch.testing.assert_close(amplified, (x + factor * (x_adv - x)).clamp(0, 1))
+    assert (reached < factor * distortion(x, x_adv)).all() and (
+        reached > distortion(x, x_adv)
+    ).all()
+    unchanged, zero = amplify(x, x, factor=factor)
+    assert torch.equal(unchanged, x) and (zero == 0).all()
+    for readings in ({}, {"stddev": 0.1, "factor": factor}):
+        with pytest.raises(ValueError, match="exactly one of stddev and factor"):
+            amplify(x, x_adv, **readings)
+
+
 def test_target_policies() -> None:
     labels = torch.arange(CLASSES).repeat(50)
     random_targets = choose_targets(labels, "random", seed=3)

@@ -180,7 +180,13 @@ def train(seed: int, pool: PoolOptions | None, epochs: int = 2) -> tuple[torch.n
     model = build_model(spec())
     x, y = data()
     options = AdvTrainOptions(
-        epochs=epochs, adam_lr=1e-2, final_lr=1e-3, batch_size=32, seed=seed, pool=pool
+        epochs=epochs,
+        adam_lr=1e-2,
+        final_lr=1e-3,
+        batch_size=32,
+        decay_reading="mean_output",
+        seed=seed,
+        pool=pool,
     )
     return model, train_with_pool(model, spec(), x, y, options, monitor=lambda m: {"seen": 1.0})
 

@@ -14,7 +14,7 @@ from intriguing.train.models import (
     save_checkpoint,
     weight_decay_penalty,
 )
-from intriguing.train.optimize import NonFiniteError, TrainOptions, objective, train
+from intriguing.train.optimize import NonFiniteError, TrainOptions, levelled_off, objective, train
 
 N100 = {
     "arch": "mlp",
@@ -35,20 +35,32 @@ def test_mlp_shapes_and_weight_layers():
     ]
 
 
-def test_weight_decay_is_lambda_sum_of_squares_over_units():
+@pytest.mark.parametrize(
+    ("reading", "scale"), [("mean_example", lambda units: 1 / units), ("mean_output", None)]
+)
+def test_weight_decay_is_lambda_sum_of_squares_over_units(reading, scale):
+    """mean_example: λΣw²/k; mean_output: λ·10/k·Σw² (the softmax output layer: exactly λΣw²)."""
+    per_unit = scale or (lambda units: 10 / units)
     spec = ModelSpec.from_params("n100", N100)
     model = build_model(spec)
     expected = sum(
-        lam * (layer.weight**2).sum() / layer.weight.shape[0]
+        lam * (layer.weight**2).sum() * per_unit(layer.weight.shape[0])
         for layer, lam in zip(model.weight_layers, spec.weight_decay, strict=True)
     )
-    torch.testing.assert_close(weight_decay_penalty(model, spec.weight_decay), expected)
+    torch.testing.assert_close(weight_decay_penalty(model, spec.weight_decay, reading), expected)
     with torch.no_grad():
         for layer in model.weight_layers:
             layer.weight.fill_(1.0)
             layer.bias.fill_(5.0)  # biases are not decayed
-    penalty = weight_decay_penalty(model, spec.weight_decay).item()
-    assert penalty == pytest.approx(1e-5 * 784 + 1e-5 * 100 + 1e-6 * 100)
+    penalty = weight_decay_penalty(model, spec.weight_decay, reading).item()
+    unscaled = 1e-5 * 100 * 784 * per_unit(100) + 1e-5 * 100 * 100 * per_unit(100)
+    assert penalty == pytest.approx(unscaled + 1e-6 * 10 * 100 * per_unit(10))
+
+
+def test_unknown_decay_reading_is_rejected():
+    spec = ModelSpec.from_params("n100", N100)
+    with pytest.raises(ValueError, match="unknown weight-decay reading 'per_input'"):
+        weight_decay_penalty(build_model(spec), spec.weight_decay, "per_input")
 
 
 def test_wrong_number_of_decay_values_is_rejected():
@@ -86,7 +98,7 @@ def test_training_lowers_the_loss_and_is_reproducible(optimizer):
     for _ in range(2):
         torch.manual_seed(0)
         model = build_model(spec)
-        initial_loss = objective(model, spec, x, y).item()
+        initial_loss = objective(model, spec, x, y, options.decay_reading).item()
         results.append(train(model, spec, x, y, options))
         weights.append(model.weight_layers[0].weight.detach().clone())
     assert results[0].final_loss < 0.9 * initial_loss
@@ -151,8 +163,8 @@ def test_autoencoder_is_pretrained_then_frozen():
     assert not torch.equal(encoder.weight, initial)  # the unsupervised phase trained it
     assert torch.equal(encoder.weight, pretrained["weight"])  # the supervised phase did not
     assert not encoder.weight.requires_grad and top.weight.requires_grad
-    assert weight_decay_penalty(model, spec.weight_decay).item() == pytest.approx(
-        1e-6 * top.weight.pow(2).sum().item() / 10
+    assert weight_decay_penalty(model, spec.weight_decay, "mean_output").item() == pytest.approx(
+        1e-6 * top.weight.pow(2).sum().item()
     )
 
 
@@ -163,3 +175,47 @@ def test_spec_names_the_hidden_layers_build_model_makes():
     for name, entry in registry.items():
         spec = ModelSpec.from_params(name, entry)
         assert spec.hidden_layer_kinds() == hidden_layer_kinds(build_model(spec)), name
+
+
+def test_levelled_off_compares_the_relative_decrease():
+    assert not levelled_off(None, 1.0, 0.01)  # nothing to compare with yet
+    assert levelled_off(1.005, 1.0, 0.01) and not levelled_off(1.02, 1.0, 0.01)
+    assert not levelled_off(1.0, 1.0, 0.0)  # a zero tolerance never stops
+
+
+def test_lbfgs_stops_on_the_relative_change_or_runs_its_budget():
+    x, y = _toy_data()
+    spec = ModelSpec.from_params("toy", {**N100, "hidden": [], "weight_decay": [1e-4]})
+    loose = TrainOptions(
+        adam_epochs=0, lbfgs_iterations=400, tolerance_relative=0.2, tolerance_window=5
+    )
+    result = train(build_model(spec), spec, x, y, loose)
+    assert result.stop_reason == "converged (relative change)"
+    assert result.lbfgs_iterations < 400 and result.lbfgs_iterations % 5 == 0
+    capped = TrainOptions(adam_epochs=0, lbfgs_iterations=12, tolerance_window=5)
+    result = train(build_model(spec), spec, x, y, capped)
+    assert (result.stop_reason, result.lbfgs_iterations) == ("iteration budget", 12)
+
+
+def test_adam_alone_and_the_autoencoder_stop_when_their_loss_levels_off():
+    x, y = _toy_data()
+    spec = ModelSpec.from_params(
+        "toy", {**N100, "hidden": [8], "weight_decay": [1e-5, 1e-6], "optimizer": "adam"}
+    )
+    options = TrainOptions(
+        adam_epochs=40, lbfgs_iterations=0, batch_size=64, tolerance_relative=0.3
+    )
+    result = train(build_model(spec), spec, x, y, options)
+    assert result.stop_reason == "converged (relative change)" and result.adam_epochs_run < 40
+    assert result.adam_steps == 4 * result.adam_epochs_run
+    autoencoder = ModelSpec.from_params("ae", AUTOENCODER)
+    options = TrainOptions(
+        adam_epochs=0,
+        lbfgs_iterations=5,
+        pretrain_epochs=40,
+        batch_size=64,
+        tolerance_relative=0.3,
+    )
+    result = train(build_model(autoencoder), autoencoder, x, y, options)
+    assert result.pretrain_stop_reason == "converged (relative change)"
+    assert 1 < result.pretrain_epochs_run < 40

@@ -6,13 +6,21 @@ import torch
 from torch import nn
 
 from intriguing.adversarial.sets import shared_originals
+from intriguing.common.stats import wilson_interval
 from intriguing.reference import paper_reference
-from intriguing.report.transfer import above_noise, transfer_section, transfer_verdict
+from intriguing.report.transfer import (
+    above_noise,
+    current_format,
+    figure7_section,
+    transfer_section,
+    transfer_verdict,
+)
 from intriguing.transfer.tables import (
     gaussian_noise,
     heatmap_rows,
     misclassified,
     table_rows,
+    target_share,
     transfer_table,
 )
 
@@ -29,16 +37,35 @@ class Threshold(nn.Module):
         return torch.stack([-score, score], dim=1)
 
 
-def adversarial_set(x_adv, success=None, indices=(0, 1, 2, 3), split="train"):
+class Lookup(nn.Module):
+    """Predicts the class written in the first pixel (value / 10): a chosen prediction per image."""
+
+    def forward(self, x):
+        classes = (x.flatten(1)[:, 0] * 10).round().long().clamp(0, 9)
+        return nn.functional.one_hot(classes, 10).float()
+
+
+def adversarial_set(x_adv, success=None, indices=(0, 1, 2, 3), split="train", target=None):
     n = len(x_adv)
     return {
         "split": split,
         "indices": torch.tensor(indices),
         "labels": torch.zeros(n, dtype=torch.long),
+        "target": torch.ones(n, dtype=torch.long) if target is None else torch.tensor(target),
         "x_adv": x_adv,
         "success": torch.ones(n, dtype=torch.bool) if success is None else success,
         "distortion": torch.full((n,), 0.05),
         "target_policy": "random",
+    }
+
+
+def amplified_set(x_adv, mode, value, target=None):
+    return {
+        **adversarial_set(x_adv, target=target),
+        "distortion": torch.full((len(x_adv),), 0.1),
+        "original_distortion": torch.full((len(x_adv),), 0.04),
+        "amplification": mode,
+        f"amplified_{mode}": value,
     }
 
 
@@ -72,12 +99,83 @@ def test_transfer_table_counts_every_cell_with_intervals():
     assert table["error"] == [[1.0, 0.0], [0.5, 0.0]]
     low, high = table["error_ci95"][1][0]
     assert low < 0.5 < high
-    assert set(table["noise"]) == set(table["noise_unclipped"]) == {"0.1"}
+    # every target is 1: the landing share is the share predicted 1
+    assert table["target_share"] == [[1.0, 0.0], [0.5, 0.0]]
+    assert set(table["noise"]) == set(table["noise_clipped"]) == {"0.1"}
     assert table["noise"]["0.1"] == [0.0, 0.0]
-    assert table["noise_distortion"]["0.1"] < table["noise_unclipped_distortion"]["0.1"]
+    assert table["noise_clipped_distortion"]["0.1"] < table["noise_distortion"]["0.1"]
     rows = table_rows(table)
     assert len(rows) == (2 + 2) * 2
     assert {"cell": "b → a", "error": 0.5}.items() <= rows[2].items()
+
+
+def test_the_papers_noise_row_is_the_unclipped_one():
+    """On black images clipping keeps only the bright half of the noise: a model that thresholds
+    the mean pixel errs on every clipped image and on no unclipped one."""
+    x = torch.zeros(50, 1, 28, 28)
+    labels = torch.zeros(50, dtype=torch.long)
+    sets = {"a": adversarial_set(x, indices=tuple(range(50)))}
+    table = transfer_table(sets, {"a": Threshold(0.02)}, x, labels, [0.1], seed=0)
+    assert table["noise"]["0.1"] == [0.0]
+    assert table["noise_clipped"]["0.1"] == [1.0]
+    assert table["noise_distortion"]["0.1"] == pytest.approx(0.1, rel=0.01)
+    assert table["noise_clipped_distortion"]["0.1"] == pytest.approx(0.1 / 2**0.5, rel=0.01)
+    assert table["noise_rows"]["noise"].startswith("unclipped: the paper's")
+    rows = table_rows(table)
+    assert [row["generated_for"] for row in rows[1:]] == ["noise 0.1", "noise 0.1 clipped"]
+    assert [row["error"] for row in rows[1:]] == [0.0, 1.0]
+
+
+def test_target_share_counts_predictions_equal_to_the_attacks_target():
+    target = torch.tensor([3, 2, 5, 7, 1])
+    predictions = torch.tensor([3, 3, 5, 1, 0])
+    share = target_share(target, predictions)
+    assert (share.errors, share.n, share.value) == (2, 5, 0.4)
+    assert share.ci95 == pytest.approx(list(wilson_interval(2, 5)))
+    assert target_share(torch.tensor([4, 4]), torch.tensor([4, 4])).value == 1.0
+    with pytest.raises(ValueError, match="outside the 10 classes"):
+        target_share(torch.tensor([3]), torch.tensor([10]))
+
+
+def test_landing_share_per_cell_of_adversarial_and_amplified_sets():
+    predicted = [3, 3, 5, 1]  # Lookup reads these from the first pixel
+    x_adv = torch.zeros(4, 1, 2, 2)
+    x_adv[:, 0, 0, 0] = torch.tensor(predicted) / 10
+    sets = {"a": adversarial_set(x_adv, target=[3, 2, 5, 7])}
+    amplified = {
+        "stddev": {"a": amplified_set(x_adv, "stddev", 0.1, target=[3, 3, 5, 1])},
+        "factor": {"a": amplified_set(x_adv, "factor", 0.1 / 0.06, target=[0, 0, 0, 1])},
+    }
+    x = torch.zeros(4, 1, 2, 2)
+    labels = torch.zeros(4, dtype=torch.long)
+    table = transfer_table(sets, {"a": Lookup()}, x, labels, [0.1], 0, amplified)
+    assert table["error"] == [[1.0]]
+    assert table["target_share"] == [[0.5]]
+    assert table["target_share_ci95"] == [[pytest.approx(list(wilson_interval(2, 4)))]]
+    assert table["amplified"]["target_share"] == [[1.0]]
+    assert table["amplified_factor"]["target_share"] == [[0.25]]
+    assert table["amplified"]["label"] == "amplified to distortion 0.1"
+    assert table["amplified_factor"]["label"] == "amplified ×1.67, the paper's relative increase"
+    assert table["amplified_factor"]["requested_factor"] == pytest.approx(1 / 0.6)
+    assert table["amplified"]["mean_distortion_ratio"] == {"a": pytest.approx(2.5)}
+    rows = table_rows(table)
+    assert [row["generated_for"] for row in rows] == [
+        "a",
+        "a amplified to 0.1",
+        "a amplified ×1.67",
+        "noise 0.1",
+        "noise 0.1 clipped",
+    ]
+
+
+def test_an_amplified_set_of_the_other_reading_is_refused():
+    x = torch.zeros(4, 1, 2, 2)
+    sets = {"a": adversarial_set(x)}
+    amplified = {"factor": {"a": amplified_set(x, "stddev", 0.1)}}
+    with pytest.raises(ValueError, match="not amplified by factor"):
+        transfer_table(
+            sets, {"a": Threshold(0.5)}, x, torch.zeros(4, dtype=torch.long), [], 0, amplified
+        )
 
 
 def test_sets_from_different_originals_are_refused():
@@ -87,9 +185,9 @@ def test_sets_from_different_originals_are_refused():
         shared_originals(sets)
 
 
-def toy_table(error, noise_ci):
+def toy_table(error, noise_ci, amplified=False):
     names = ["softmax1", "n100"]
-    return {
+    table = {
         "generated_for": names,
         "evaluated_on": names,
         "n": 100,
@@ -97,13 +195,39 @@ def toy_table(error, noise_ci):
         "target_policy": ["random"],
         "error": error,
         "error_ci95": [[[max(0, e - 0.05), min(1, e + 0.05)] for e in row] for row in error],
+        "target_share": [[0.98, 0.123], [0.05, 1.0]],
+        "target_share_ci95": [[[0.9, 1.0], [0.07, 0.2]], [[0.02, 0.1], [0.96, 1.0]]],
         "mean_distortion": {"softmax1": 0.04, "n100": 0.05},
         **{
             f"{kind}{field}": {"0.1": value}
-            for kind in ("noise", "noise_unclipped")
-            for field, value in (("", [0.02, 0.02]), ("_ci95", noise_ci), ("_distortion", 0.07))
+            for kind, distortion in (("noise", 0.1), ("noise_clipped", 0.07))
+            for field, value in (
+                ("", [0.02, 0.02]),
+                ("_ci95", noise_ci),
+                ("_distortion", distortion),
+            )
         },
     }
+    if amplified:
+        for key, mode, value in (
+            ("amplified", "stddev", 0.1),
+            ("amplified_factor", "factor", 1 / 0.6),
+        ):
+            table[key] = {
+                "label": "amplified to distortion 0.1"
+                if mode == "stddev"
+                else "amplified ×1.67, the paper's relative increase",
+                "amplification": mode,
+                f"requested_{mode}": value,
+                "generated_for": names,
+                "mean_distortion": {"softmax1": 0.1, "n100": 0.08},
+                "mean_distortion_ratio": {"softmax1": 2.5, "n100": 1.6},
+                "error": [[1.0, 0.5], [0.4, 1.0]],
+                "error_ci95": [[[0.9, 1.0], [0.4, 0.6]], [[0.3, 0.5], [0.9, 1.0]]],
+                "target_share": [[1.0, 0.3], [0.2, 1.0]],
+                "target_share_ci95": [[[0.9, 1.0], [0.2, 0.4]], [[0.1, 0.3], [0.9, 1.0]]],
+            }
+    return table
 
 
 def test_transfer_verdict_follows_the_noise_baseline():
@@ -127,16 +251,103 @@ def test_transfer_section_sets_each_cell_beside_the_papers(tmp_path):
     text = transfer_section("Table 2", table, reference, None, tmp_path)
     # n100's adversarials on softmax1: ours 28.9 [23.9, 33.9], the paper's 28.9: no mark
     assert "28.9 [23.9, 33.9] · 28.9 · +0.0 |" in text
-    # softmax1's on n100: ours 2.0, the paper's 2.0 -> inside; the noise row is marked
-    assert "noise σ=0.1 (clipped, distortion 0.070)" in text
+    # the paper's noise row is the unclipped one, compared; the clipped one is compared with nothing
+    assert (
+        "noise σ=0.1 (unclipped, the paper's; distortion 0.100) | 2.0 [0.0, 10.0] · 5.0 · -3.0"
+        in text
+    )
+    assert "noise σ=0.1 clipped to [0, 1] (secondary; distortion 0.070) | 2.0 [0.0, 10.0] |" in text
     assert "Partly reproduced** (adversarials transfer): 1 of 2" in text
+    # 4 adversarial cells and 2 noise cells compared
+    assert "of 6 rates agree with the paper" in text
+    assert "Where the adversarials land" in text
+    assert "| n100 | 5.0 [2.0, 10.0] | 100.0 [96.0, 100.0] |" in text
+
+
+def test_table4_section_renders_both_amplifications_beside_the_papers_row(tmp_path):
+    reference = paper_reference()["table4"]
+    table = toy_table([[1.0, 0.02], [0.289, 1.0]], [[0.0, 0.1], [0.0, 0.1]], amplified=True)
+    for key in ("generated_for", "evaluated_on"):
+        table[key] = ["m1", "m2"]
+    for block in ("amplified", "amplified_factor"):
+        table[block]["generated_for"] = ["m1", "m2"]
+        table[block]["mean_distortion"] = {"m1": 0.1, "m2": 0.08}
+        table[block]["mean_distortion_ratio"] = {"m1": 2.5, "m2": 1.6}
+    table["mean_distortion"] = {"m1": 0.04, "m2": 0.05}
+    text = transfer_section("Table 4", table, reference, None, tmp_path)
+    # M1's amplified on M2: ours 50.0, the paper's 43%, in both readings
+    cells = "| 100.0 [90.0, 100.0] · 100.0 · +0.0 | 50.0 [40.0, 60.0] · 43.0 · +7.0 |"
+    assert f"| m1 amplified to distortion 0.1 {cells}" in text
+    assert f"| m1 amplified ×1.67, the paper's relative increase {cells}" in text
+    assert "| 0.100 (×2.50) | 0.1 |" in text
+    assert "(adversarials transfer, amplified to distortion 0.1): 2 of 2" in text
+    assert (
+        "Agreement with the paper's amplified rows (amplified ×1.67, the paper's relative" in text
+    )
+    assert "| m2 amplified ×1.67 | 20.0 [10.0, 30.0] | 100.0 [90.0, 100.0] |" in text
+
+
+def test_legacy_metrics_are_read_with_the_unclipped_noise_as_the_papers():
+    table = toy_table([[1.0, 0.3], [0.25, 1.0]], [[0.0, 0.1], [0.0, 0.1]])
+    legacy = {key: value for key, value in table.items() if not key.startswith("noise_clipped")}
+    legacy["noise"], legacy["noise_unclipped"] = {"0.1": [0.5, 0.5]}, {"0.1": [0.02, 0.02]}
+    legacy["noise_ci95"], legacy["noise_unclipped_ci95"] = table["noise_ci95"], table["noise_ci95"]
+    legacy["noise_distortion"], legacy["noise_unclipped_distortion"] = {"0.1": 0.07}, {"0.1": 0.1}
+    current = current_format(legacy)
+    assert current["noise"] == {"0.1": [0.02, 0.02]} and current["noise_distortion"] == {"0.1": 0.1}
+    assert current["noise_clipped"] == {"0.1": [0.5, 0.5]}
+    assert "noise_unclipped" not in current
+
+
+def test_figure7_section_compares_the_unclipped_accuracy_with_the_papers(tmp_path):
+    result = {
+        "noise_stddev": 1.0,
+        "noise_distortion": 1.0,
+        "noise_clipped_distortion": 0.55,
+        "models": ["softmax1"],
+        "noise_accuracy": {
+            "softmax1": {
+                "accuracy": 0.4,
+                "accuracy_ci95": [0.3, 0.5],
+                "accuracy_clipped": 0.7,
+                "accuracy_clipped_ci95": [0.6, 0.8],
+                "n": 100,
+            }
+        },
+    }
+    text = figure7_section(result, 0.51, None, tmp_path)
+    assert "| softmax1 | 40.00% [30.00%, 50.00%] | 51.00% | 70.00% [60.00%, 80.00%] |" in text
+    assert "distortion reached 1.00 unclipped, 0.55 clipped" in text
 
 
 def test_heatmap_rows_align_the_papers_matrix_with_ours():
     reference = paper_reference()["table2"]
     table = toy_table([[1.0, 0.3], [0.25, 1.0]], [[0.0, 0.1], [0.0, 0.1]])
     labels, ours, theirs = heatmap_rows(table, reference)
-    assert labels[:2] == ["adv. softmax1", "adv. n100"]
+    assert labels == [
+        "adv. softmax1",
+        "adv. n100",
+        "noise σ=0.1, unclipped (paper's)",
+        "noise σ=0.1, clipped (secondary)",
+    ]
     assert ours.shape == theirs.shape == (4, 2)
     np.testing.assert_allclose(theirs[1], [0.289, 1.0])
     np.testing.assert_allclose(theirs[2], [0.05, 0.0])
+    assert np.isnan(theirs[3]).all()
+
+
+def test_heatmap_rows_set_both_amplifications_beside_the_papers_amplified_row():
+    reference = paper_reference()["table4"]
+    table = toy_table([[1.0, 0.3], [0.25, 1.0]], [[0.0, 0.1], [0.0, 0.1]], amplified=True)
+    for block in (table, table["amplified"], table["amplified_factor"]):
+        block["generated_for"] = ["m1", "m2"]
+    table["evaluated_on"] = ["m1", "m2"]
+    labels, ours, theirs = heatmap_rows(table, reference)
+    assert labels[2:6] == [
+        "m1 amplified to 0.1",
+        "m2 amplified to 0.1",
+        "m1 amplified ×1.67",
+        "m2 amplified ×1.67",
+    ]
+    np.testing.assert_allclose(theirs[2], [1.0, 0.43])
+    np.testing.assert_allclose(theirs[4], [1.0, 0.43])

@@ -66,6 +66,7 @@ def main() -> None:
     settings = copy.deepcopy(
         {key: value for key, value in params["advtrain"].items() if key != "models"}
     )
+    settings["decay_reading"] = params["train"]["decay_reading"]
     for assignment in args.set:
         override(settings, assignment)
     spec_params = dict(params["models"][args.model])

@@ -49,7 +49,8 @@ def main() -> None:
     params["profile"] = args.profile
     check_params(params)
     settings = resolve_profile(params)
-    advtrain = settings["advtrain"]
+    # the run's settings as rule `advtrain` gets them: the section, and the decay reading
+    advtrain = {**settings["advtrain"], "decay_reading": settings["train"]["decay_reading"]}
     names = args.models or advtrain["models"]
     devices = args.devices or ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     configure_threads(args.threads)

@@ -148,8 +148,14 @@ def run(command: list[str], project: Path, mnist: Path | None = None, check: boo
     return result
 
 
+#: How the tests run Snakemake: 2 cores, and at most one thread per job. The smoke profile's jobs
+#: are tiny, most of each is the import of torch, so two run side by side rather than one job
+#: taking both cores; every test's jobs run with the same threads, so reruns match the build.
+SNAKEMAKE = ("snakemake", "--cores", "2", "--max-threads", "1")
+
+
 def snakemake(project: Path, *args: str, mnist: Path | None = None, check: bool = True):
-    return run(["snakemake", "--cores", "2", *args], project, mnist, check)
+    return run([*SNAKEMAKE, *args], project, mnist, check)
 
 
 @pytest.fixture(autouse=True)
@@ -188,7 +194,7 @@ class SmokeBuild:
         self.log = project.parent / "snakemake-all.log"
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
-                ["snakemake", "--cores", "2", "all"],
+                [*SNAKEMAKE, "all"],
                 cwd=project,
                 env=environment(mnist),
                 stdout=log,

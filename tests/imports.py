@@ -69,7 +69,8 @@ def direct_imports(path: Path) -> set[Path]:
 
 def closure(starts: list[Path]) -> set[Path]:
     """Every project file that running `starts` imports, directly or not, with the data files
-    that lie beside them in their packages (e.g. reference/paper.yaml)."""
+    that lie beside them in their packages and that they name (reference/__init__.py reads
+    paper.yaml; the ledger's readings.yaml beside it is read by reference/ledger.py alone)."""
     seen: set[Path] = set()
     todo = list(starts)
     while todo:
@@ -83,7 +84,7 @@ def closure(starts: list[Path]) -> set[Path]:
         for module in seen
         if PACKAGE in module.parents
         for file in module.parent.iterdir()
-        if file.is_file() and file.suffix != ".py"
+        if file.is_file() and file.suffix != ".py" and file.name in module.read_text("utf-8")
     }
     return seen | data
 

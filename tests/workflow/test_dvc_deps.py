@@ -42,6 +42,9 @@ def test_closure_follows_imports_inside_functions_and_package_data():
     function, and the data file a package reads (the paper's numbers)."""
     files = closure([ROOT / "workflow" / "scripts" / "transfer.py"])
     assert ROOT / "src/intriguing/reference/paper.yaml" in files
+    assert ROOT / "src/intriguing/reference/readings.yaml" not in files  # only the report's
+    report = closure([ROOT / "workflow" / "scripts" / "report.py"])
+    assert ROOT / "src/intriguing/reference/readings.yaml" in report
     assert ROOT / "src/intriguing/adversarial/sets.py" in files
     assert ROOT / "src/intriguing/__init__.py" in files
 

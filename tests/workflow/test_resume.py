@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import BIN, assert_same_payload, copy_built, snakemake, without_timing
+from conftest import BIN, SNAKEMAKE, assert_same_payload, copy_built, snakemake, without_timing
 from intriguing.common import files
 
 pytestmark = pytest.mark.slow
@@ -34,7 +34,7 @@ def start(project: Path, target: str, mnist: Path) -> subprocess.Popen:
     """Snakemake in its own process group (its jobs inherit it), as a user's shell starts it."""
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "MNIST_DIR": str(mnist)}
     return subprocess.Popen(
-        ["snakemake", "--cores", "2", target],
+        [*SNAKEMAKE, target],
         cwd=project,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -54,17 +54,21 @@ def with_verdict_board(sections: list[str]) -> list[str]:
 
 
 def verdict_board(sections: list[str]) -> str:
-    """A table of every section's verdicts: the claim (section), the verdict, what it rests on
-    (the verdict's own sentence), and a link to the section."""
+    """A table of every section's verdicts: the claim (section; with the network a verdict is
+    about, when its line names one in code before it), the verdict, what it rests on (the
+    verdict's own sentence), and a link to the section."""
     rows = []
     for section in sections:
         if not section.startswith("## "):
             continue
         title = section.splitlines()[0][3:].strip()
         for match in _VERDICT.finditer(section):
+            line_start = section.rfind("\n", 0, match.start()) + 1
+            subject = re.search(r"`[^`]+`", section[line_start : match.start()])
+            claim = f"{title} ({subject.group()})" if subject else title
             rows.append(
                 [
-                    f"[{title}](#{anchor(title)})",
+                    f"[{claim}](#{anchor(title)})",
                     f"**{match['word']}**{match['rest']}",
                     _first_sentence(match["sentence"]),
                 ]

@@ -1,7 +1,7 @@
 """Report section "Readings": where the paper is ambiguous, what we chose, and what it changes.
 
 One table row per entry of the ledger (src/intriguing/reference/readings.yaml, validated by
-intriguing.reference.readings_ledger): the topic and the paper's section, the paper's words
+intriguing.reference.ledger.readings_ledger): the topic and the paper's section, the paper's words
 (shortened), the reading in use, the alternatives, the evidence, and the param with the
 `dvc exp run` command that runs an alternative. When the run's params select a reading other
 than the ledger's default (say `-S train.decay_reading=mean_example`), the row names the one in
@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from intriguing.reference import LedgerEntry, param_value
+from intriguing.reference.ledger import LedgerEntry, param_value
 from intriguing.report.format import OUTSIDE_CI_MARK, markdown_table, percent
 
 TITLE = "## Readings — where the paper is ambiguous"
@@ -123,7 +123,7 @@ def decay_section(decay: Mapping[str, Any] | None, params: Mapping[str, Any]) ->
     for row in decay["rows"]:
         paper = row.get("paper", {})
         reading = f"`{row['reading']}`" + (" **(in use)**" if row["reading"] == in_use else "")
-        accuracy = _first(row, "noise_accuracy_figure7", "noise_accuracy_sigma1")
+        accuracy = row.get("noise_accuracy_figure7")
         rows.append(
             [
                 row["model"],
@@ -146,7 +146,7 @@ def decay_section(decay: Mapping[str, Any] | None, params: Mapping[str, Any]) ->
                 ],
                 rate_cell(
                     *_rate(accuracy),
-                    _first(paper, "noise_accuracy_figure7", "noise_accuracy_sigma1"),
+                    paper.get("noise_accuracy_figure7"),
                 ),
             ]
         )
@@ -226,11 +226,6 @@ def cell(text: str) -> str:
 
 def _number(value: float | None) -> str:
     return "—" if value is None else f"{value:.3g}"
-
-
-def _first(mapping: Mapping[str, Any], *keys: str) -> Any:
-    """The value of the first of `keys` that `mapping` has (older and newer metric names)."""
-    return next((mapping[key] for key in keys if key in mapping), None)
 
 
 def _rate(entry: Any) -> tuple[float | None, Sequence[float] | None]:

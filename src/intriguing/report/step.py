@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from intriguing.common.files import read_json, write_text
-from intriguing.reference import paper_reference, readings_ledger
+from intriguing.reference import paper_reference
+from intriguing.reference.ledger import readings_ledger
 from intriguing.report.adversarial import adversarial_figures, adversarial_section
 from intriguing.report.advtrain import advtrain_section
 from intriguing.report.board import with_verdict_board

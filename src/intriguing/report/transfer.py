@@ -130,18 +130,6 @@ def distortion_cells(
     ]
 
 
-def current_format(table: dict[str, Any]) -> dict[str, Any]:
-    """A table in today's keys: metrics written before the unclipped noise became the paper's
-    row held the clipped rows under `noise` and the unclipped ones under `noise_unclipped`."""
-    if "noise_unclipped" not in table:
-        return table
-    table = dict(table)
-    for field in ("", "_ci95", "_distortion"):
-        table[f"noise_clipped{field}"] = table[f"noise{field}"]
-        table[f"noise{field}"] = table.pop(f"noise_unclipped{field}")
-    return table
-
-
 def noise_blocks(
     table: dict[str, Any], reference: dict[str, Any]
 ) -> Iterator[tuple[list[list[str]], list[RateComparison]]]:
@@ -178,19 +166,11 @@ def amplified_keys(table: dict[str, Any]) -> list[str]:
     return [key for key in ("amplified", "amplified_factor") if key in table]
 
 
-def amplified_label(block: dict[str, Any]) -> str:
-    """A block's label; metrics from before the two readings lack one."""
-    if "label" in block:
-        return block["label"]
-    return f"amplified to distortion {block['requested_stddev']:g}"
-
-
 def amplified_suffix(block: dict[str, Any]) -> str:
     """'amplified to 0.1' or 'amplified ×1.67', appended to a row's model."""
-    if block.get("amplification", "stddev") == "stddev":
+    if block["amplification"] == "stddev":
         return f"amplified to {block['requested_stddev']:g}"
-    factor = block["requested_factor"]
-    return f"amplified ×{factor:.2f}" if isinstance(factor, float) else amplified_label(block)
+    return f"amplified ×{block['requested_factor']:.2f}"
 
 
 def amplified_rows(
@@ -199,7 +179,7 @@ def amplified_rows(
     """One amplification's rows beside the paper's amplified rows, with the distortion each
     reached (and its ratio to the set's own minimal distortion) and the paper's."""
     names = block["generated_for"]
-    label = amplified_label(block)
+    label = block["label"]
     rows, comparisons = block_rows(
         [f"{name} {label}" for name in names],
         block["error"],
@@ -260,7 +240,6 @@ def transfer_section(
     the heatmaps."""
     if table is None:
         return f"## {title}\n\nNot run: no transfer table yet."
-    table = current_format(table)
     columns = table["evaluated_on"]
     names = table["generated_for"]
     header = ["generated for \\ evaluated on", *columns, "mean distortion", "paper"]
@@ -286,7 +265,7 @@ def transfer_section(
         block = table[key]
         new_rows, block_comparisons = amplified_rows(block, reference, columns, table["n"])
         rows += new_rows
-        label = amplified_label(block)
+        label = block["label"]
         verdicts.append(
             transfer_verdict(
                 *above_noise(
@@ -348,14 +327,6 @@ def figure7_section(
     sigma = f"{result['noise_stddev']:g}"
     rows = []
     for name, accuracy in result["noise_accuracy"].items():
-        if "accuracy_unclipped" in accuracy:  # metrics from before: `accuracy` was the clipped one
-            accuracy = {
-                "accuracy": accuracy["accuracy_unclipped"],
-                "accuracy_ci95": accuracy["accuracy_unclipped_ci95"],
-                "accuracy_clipped": accuracy["accuracy"],
-                "accuracy_clipped_ci95": accuracy["accuracy_ci95"],
-                "n": accuracy["n"],
-            }
         low, high = accuracy["accuracy_ci95"]
         clipped_low, clipped_high = accuracy["accuracy_clipped_ci95"]
         rows.append(

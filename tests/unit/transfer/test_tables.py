@@ -10,7 +10,6 @@ from intriguing.common.stats import wilson_interval
 from intriguing.reference import paper_reference
 from intriguing.report.transfer import (
     above_noise,
-    current_format,
     figure7_section,
     transfer_section,
     transfer_verdict,
@@ -285,18 +284,6 @@ def test_table4_section_renders_both_amplifications_beside_the_papers_row(tmp_pa
         "Agreement with the paper's amplified rows (amplified ×1.67, the paper's relative" in text
     )
     assert "| m2 amplified ×1.67 | 20.0 [10.0, 30.0] | 100.0 [90.0, 100.0] |" in text
-
-
-def test_legacy_metrics_are_read_with_the_unclipped_noise_as_the_papers():
-    table = toy_table([[1.0, 0.3], [0.25, 1.0]], [[0.0, 0.1], [0.0, 0.1]])
-    legacy = {key: value for key, value in table.items() if not key.startswith("noise_clipped")}
-    legacy["noise"], legacy["noise_unclipped"] = {"0.1": [0.5, 0.5]}, {"0.1": [0.02, 0.02]}
-    legacy["noise_ci95"], legacy["noise_unclipped_ci95"] = table["noise_ci95"], table["noise_ci95"]
-    legacy["noise_distortion"], legacy["noise_unclipped_distortion"] = {"0.1": 0.07}, {"0.1": 0.1}
-    current = current_format(legacy)
-    assert current["noise"] == {"0.1": [0.02, 0.02]} and current["noise_distortion"] == {"0.1": 0.1}
-    assert current["noise_clipped"] == {"0.1": [0.5, 0.5]}
-    assert "noise_unclipped" not in current
 
 
 def test_figure7_section_compares_the_unclipped_accuracy_with_the_papers(tmp_path):

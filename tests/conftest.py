@@ -313,6 +313,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=needs_smoke_build)
 
 
+@pytest.fixture(scope="module")
+def single_thread():
+    """torch on one thread for a module's tests (tiny problems, where thread hand-offs on a busy
+    2-core machine would cost more than they save); the count is put back after."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def device():
     """The torch device of the `cuda` tests (DEVICE_ENV); skips when CUDA is asked for but

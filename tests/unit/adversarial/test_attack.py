@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -27,13 +27,8 @@ PIXELS = 784
 CLASSES = 10
 
 
-@pytest.fixture(autouse=True, scope="module")
-def single_thread() -> Iterator[None]:
-    """These problems are tiny: on a busy 2-core machine thread hand-offs would dominate."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# tiny problems: on a busy 2-core machine thread hand-offs would dominate
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 def synthetic_digits(count: int, seed: int) -> tuple[Tensor, Tensor]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 import torch
@@ -20,13 +18,8 @@ PIXELS = 784
 CLASSES = 10
 
 
-@pytest.fixture(autouse=True, scope="module")
-def single_thread() -> Iterator[None]:
-    """Small problems: on a busy 2-core machine thread hand-offs would dominate."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# tiny problems: on a busy 2-core machine thread hand-offs would dominate
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 def random_problem(

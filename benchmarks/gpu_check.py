@@ -13,7 +13,8 @@ check ends before 8 minutes, keeping whatever it measured by then):
 2. `train`: the zoo trained to convergence at paper scale (all 60000 training images; the
    default profile's settings: the tolerance rules stop each model, the budgets are caps).
 3. `attack`: the attack on all 60000 training images of N200 (the model step 2 trained), in
-   batches of `--attack-batch` (the GPU's memory allows far more than the CPU's default).
+   params.yaml's batches for the device (`adversarial.attack.batch_size`: 16384 on CUDA), or
+   `--attack-batch`.
 
 It writes `--output` (benchmarks/results/gpu.md; with --small, under benchmarks/results/small/)
 with the device's name, every figure and the command. `--small` cuts the data to 2000 training
@@ -45,7 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
     parser.add_argument("--small", action="store_true", help="tiny data: the code paths only")
     parser.add_argument("--budget", type=float, default=450.0, help="seconds for all steps")
-    parser.add_argument("--attack-batch", type=int, default=None, help="default: 20000 on CUDA")
+    parser.add_argument(
+        "--attack-batch", type=int, default=None, help="default: params.yaml's, per device"
+    )
     parser.add_argument("--output", type=Path, default=None)
     parser.add_argument("--worker", choices=["train", "attack"], help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
@@ -238,6 +241,7 @@ def train_worker(args: argparse.Namespace) -> dict:
 
 def attack_worker(args: argparse.Namespace) -> dict:
     """Step 3: the attack on all training images (200 with --small) of the trained N200."""
+    from intriguing.adversarial.attack import batch_size_on
     from intriguing.adversarial.sets import attack, originals
     from intriguing.common.runtime import configure_job, select_device
     from intriguing.train.models import ModelSpec, load_checkpoint
@@ -251,8 +255,7 @@ def attack_worker(args: argparse.Namespace) -> dict:
     samples = 200 if args.small else None
     _, x, labels = originals(data, "train", samples, params["adversarial"]["seed"])
     options = dict(params["adversarial"]["attack"])
-    if args.attack_batch or device.type == "cuda":
-        options["batch_size"] = args.attack_batch or 20000
+    options["batch_size"] = args.attack_batch or batch_size_on(options["batch_size"], device)
     started = time.perf_counter()
     result = attack(
         model,

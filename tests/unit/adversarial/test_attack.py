@@ -16,6 +16,7 @@ from torch import Tensor, nn
 
 from intriguing.adversarial.attack import (
     amplify,
+    batch_size_on,
     choose_targets,
     distortion,
     minimal_adversarial,
@@ -210,6 +211,17 @@ def test_example_result_does_not_depend_on_batch(softmax_model: nn.Module) -> No
             torch.testing.assert_close(batched.x_adv[example], alone.x_adv[0], atol=1e-5, rtol=0)
             assert batched.c[example].item() == pytest.approx(alone.c.item(), rel=1e-9)
             assert batched.iterations[example] == alone.iterations[0]
+
+
+def test_a_batch_size_per_device_type_takes_the_inputs_device(softmax_model: nn.Module) -> None:
+    assert batch_size_on(7, torch.device("cuda")) == 7
+    assert batch_size_on({"cpu": 2, "cuda": 16384}, torch.device("cpu")) == 2
+    with pytest.raises(ValueError, match="no size for device type 'cuda'"):
+        batch_size_on({"cpu": 2}, torch.device("cuda"))
+    x, target = attack_inputs(5, torch.float64)
+    by_device = minimal_adversarial(softmax_model, x, target, batch_size={"cpu": 2, "cuda": 16384})
+    plain = minimal_adversarial(softmax_model, x, target, batch_size=2)
+    torch.testing.assert_close(by_device.x_adv, plain.x_adv, rtol=0, atol=0)
 
 
 class GradientRowCounter(nn.Module):

@@ -140,6 +140,10 @@ def test_weight_decay_length_must_match_layers():
         ),
         (lambda p: p.update(device="tpu"), "'tpu' is not one of ['auto', 'cpu', 'cuda']"),
         (lambda p: p.update(deterministic="yes"), "On instance['deterministic']"),
+        (
+            lambda p: p["adversarial"]["attack"].update(batch_size={"cpu": 1024, "gpu": 8}),
+            "On instance['adversarial']['attack']['batch_size']",
+        ),
     ],
     ids=[
         "unknown key",
@@ -159,6 +163,7 @@ def test_weight_decay_length_must_match_layers():
         "unknown activation",
         "unknown device",
         "determinism not a boolean",
+        "attack batch for an unknown device",
     ],
 )
 def test_bad_params_are_rejected_naming_the_key(mutate, expected):

@@ -182,8 +182,9 @@ def _pretrain_autoencoder(
             result.pretrain_steps += 1
             _check_finite(spec, loss, encoder, "autoencoder", result.pretrain_steps)
             optimizer.step()
-            total += loss.item()
-            progress.update(loss=loss.item())
+            value = loss.item()  # one host sync per step
+            total += value
+            progress.update(loss=value)
         result.pretrain_epochs_run += 1
         result.pretrain_loss = total / batches
         if levelled_off(previous, result.pretrain_loss, options.tolerance_relative):
@@ -215,8 +216,9 @@ def _train_adam(
             result.adam_steps += 1
             _check_finite(spec, loss, model, "adam", result.adam_steps)
             optimizer.step()
-            total += loss.item()
-            progress.update(loss=loss.item())
+            value = loss.item()  # one host sync per step
+            total += value
+            progress.update(loss=value)
         result.adam_epochs_run += 1
         result.loss_history.append(total / batches)
         if until_plateau and levelled_off(previous, total / batches, options.tolerance_relative):

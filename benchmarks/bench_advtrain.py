@@ -26,7 +26,8 @@ from intriguing.advtrain.runs import fit, test_tensors
 from intriguing.common.files import write_text
 from intriguing.common.runtime import configure_threads, device_description
 from intriguing.data import mnist
-from intriguing.plan.params import check_params, resolve_profile
+from intriguing.plan.params import advtrain_run_settings, check_params, resolve_profile
+from intriguing.train.evaluation import count_errors
 from intriguing.train.fit import train_tensors
 from intriguing.train.models import ModelSpec
 
@@ -49,8 +50,7 @@ def main() -> None:
     params["profile"] = args.profile
     check_params(params)
     settings = resolve_profile(params)
-    # the run's settings as rule `advtrain` gets them: the section, and the decay reading
-    advtrain = {**settings["advtrain"], "decay_reading": settings["train"]["decay_reading"]}
+    advtrain = settings["advtrain"]
     names = args.models or advtrain["models"]
     devices = args.devices or ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     configure_threads(args.threads)
@@ -70,14 +70,16 @@ def main() -> None:
             levels = advtrain["pool_levels"].get(name)
             load_before = load()
             started = time.perf_counter()
-            _, result = fit(spec, advtrain, levels, seed, train, test)
+            run_settings = advtrain_run_settings(settings, name)  # as rule `advtrain` gets them
+            model, result = fit(spec, run_settings, levels, seed, train)
             if device.type == "cuda":
                 torch.cuda.synchronize()
             seconds = time.perf_counter() - started
+            test_error = count_errors(model, *test) / len(test[1])
             rows.append(
                 f"| {name} | {levels or '—'} | {device_description(device)} | "
-                f"{advtrain['epochs']} | {result.steps} | {seconds:.1f} | "
-                f"{result.attack_wall_seconds:.1f} | {result.curve[-1]['test_error'] * 100:.2f}% | "
+                f"{run_settings['epochs']} | {result.steps} | {seconds:.1f} | "
+                f"{result.attack_wall_seconds:.1f} | {test_error * 100:.2f}% | "
                 f"{load_before} → {load()} |"
             )
             print(rows[-1], flush=True)

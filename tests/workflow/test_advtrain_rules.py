@@ -32,7 +32,19 @@ def test_advtrain_summary(smoke_project):
         for run in runs:
             assert run["test_n"] == 1000 and run["train_n"] == 2000
             assert [row["epoch"] for row in run["curve"]] == [1, 2]
-            assert run["curve"][-1]["test_error"] == run["test_error"]
+            assert all(row["loss"] > 0 and "test_error" not in row for row in run["curve"])
+        others = set(summary) - {model}
+        assert set(entry["paired_difference"]) == others
+        for other, difference in entry["paired_difference"].items():
+            assert difference["seeds"] == seeds
+            assert difference["differences"] == pytest.approx(
+                [
+                    a - b
+                    for a, b in zip(
+                        entry["test_errors"], summary[other]["test_errors"], strict=True
+                    )
+                ]
+            )
         levels = advtrain["pool_levels"].get(model)
         if levels:
             assert sorted(runs[0]["pool"]) == sorted(map(str, levels))
@@ -45,5 +57,5 @@ def test_advtrain_summary(smoke_project):
             smoke_project / f"models_advtrain/{model}_seed{seeds[0]}.pt", spec
         )
         assert provenance["seed"] == seeds[0] and provenance["pool_levels"] == levels
-    figure = smoke_project / "reports/figures/advtrain/test_error.png"
+    figure = smoke_project / "reports/figures/advtrain/training_loss.png"
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

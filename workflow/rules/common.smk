@@ -1,7 +1,7 @@
 # Paths, settings and input functions shared by the rules. Every output path of the workflow is
 # defined here; the other .smk files hold only rules, as `snakemake --lint` asks.
 from intriguing.data.mnist import FILES as MNIST_FILES
-from intriguing.plan.params import model_options
+from intriguing.plan.params import advtrain_run_settings, model_options
 from intriguing.plan.specs import ALEXNETS, DECAY_READINGS, UNITS_FIGURE_KINDS
 
 # Data: the four MNIST files and the P1/P2 split.
@@ -104,7 +104,7 @@ ADVTRAIN_MODEL = "models_advtrain/{model}_seed{seed}.pt"
 ADVTRAIN_RUN = "reports/metrics/advtrain/{model}_seed{seed}.json"
 ADVTRAIN_ROBUSTNESS = "reports/metrics/advtrain/{model}_seed{seed}_robustness.json"
 ADVTRAIN_SUMMARY = "reports/metrics/advtrain.json"
-ADVTRAIN_FIGURE = "reports/figures/advtrain/test_error.png"
+ADVTRAIN_FIGURE = "reports/figures/advtrain/training_loss.png"
 # The ledger's cheap alternatives: the softmax models refitted under each weight-decay reading.
 DECAY_MODELS = config["readings"]["decay_models"]
 DECAY_READING_METRICS = "reports/metrics/readings/decay/{model}.json"
@@ -172,15 +172,5 @@ def units_figures(model):
 
 
 def advtrain_settings(wildcards):
-    """The run's training settings: shared and scale keys, the pool's only for a pool model
-    (so that changing the pool does not retrain the baselines, nor a new model the others)."""
-    has_pool = wildcards.model in config["advtrain"]["pool_levels"]
-    return {
-        "decay_reading": config["train"]["decay_reading"],
-        **{
-            key: value
-            for key, value in SETTINGS["advtrain"].items()
-            if key in ("adam_lr", "final_lr", "batch_size", "epochs")
-            or (has_pool and key in ("pool", "pool_size"))
-        },
-    }
+    """The run's training settings (intriguing.plan.params.advtrain_run_settings)."""
+    return advtrain_run_settings(SETTINGS, wildcards.model)

@@ -35,8 +35,9 @@ implements that recipe for the feed-forward models of :mod:`intriguing.train.mod
   exactly the stored adversarial images and train every layer.
 * **Optimiser.** Mini-batch Adam whose learning rate decays exponentially from ``adam_lr`` to
   ``final_lr`` over the run, on mean cross-entropy plus the paper's weight decay
-  (:func:`intriguing.train.models.weight_decay_penalty`). With no pool the same loop trains the
-  baselines (weight decay only, dropout) at the same budget.
+  (:func:`intriguing.train.models.weight_decay_penalty`), each step followed by the model's
+  max-norm cap if it has one. With no pool the same loop trains the baselines (weight decay
+  only, dropout).
 
 Everything random (initialisation, minibatch order, the pool's images, targets, replaced slots
 and draws) follows from one seed, so a run is reproducible on a given device.
@@ -57,7 +58,13 @@ from torch.nn import functional as F
 from intriguing.adversarial.attack import minimal_adversarial
 from intriguing.common.progress import Progress
 from intriguing.plan.specs import INPUT_LEVEL, pool_level_error
-from intriguing.train.models import NUM_CLASSES, Classifier, ModelSpec, weight_decay_penalty
+from intriguing.train.models import (
+    NUM_CLASSES,
+    Classifier,
+    ModelSpec,
+    constrain_norms,
+    weight_decay_penalty,
+)
 from intriguing.train.optimize import _check_finite
 
 POOL_TARGET_POLICIES = ("random", "runner_up")
@@ -195,6 +202,16 @@ class AdversarialPool:
     ) -> None:
         self.options, self.x, self.y, self.generator = options, x, y, generator
         self.levels: dict[int, _LevelPool] = {}
+        self._splits: dict[int, tuple[Classifier, nn.Sequential, nn.Sequential]] = {}
+
+    def split(self, model: Classifier, level: int) -> tuple[nn.Sequential, nn.Sequential]:
+        """`split_at_level(model, level)`, made once per model and level (the halves share the
+        model's modules, so they follow its training)."""
+        cached = self._splits.get(level)
+        if cached is None or cached[0] is not model:
+            cached = (model, *split_at_level(model, level))
+            self._splits[level] = cached
+        return cached[1], cached[2]
 
     def __len__(self) -> int:
         return sum(len(entries.index) for entries in self.levels.values())
@@ -216,7 +233,7 @@ class AdversarialPool:
         count = size if current is None else max(1, round(self.options.replace_fraction * size))
         originals = torch.randperm(len(self.x), generator=self.generator)[:count].to(self.x.device)
         labels = self.y[originals]
-        below, above = split_at_level(model, level)
+        below, above = self.split(model, level)
         with torch.no_grad():
             clean = below(self.x[originals])
             targets = (
@@ -270,7 +287,7 @@ class AdversarialPool:
         """Summed cross-entropy of `count` drawn entries, each through the layers above it."""
         total = torch.zeros((), device=self.x.device)
         for level, (index, delta) in self.draw(count).items():
-            below, above = split_at_level(model, level)
+            below, above = self.split(model, level)
             with torch.no_grad():
                 clean = below(self.x[index])
             perturbed = (clean.flatten(1) + delta).clamp(0, 1).view_as(clean)
@@ -298,8 +315,8 @@ def train_with_pool(
 ) -> AdvTrainResult:
     """Train `model` in place on (x, y) (on the model's device), mixing in the pool if any.
 
-    `monitor(model)` (e.g. the test error), called after every epoch in eval mode, adds its
-    values to that epoch's row of the training curve.
+    `monitor(model)` (e.g. the error on a held-out validation split), called after every epoch
+    in eval mode, adds its values to that epoch's row of the training curve.
     """
     if options.pool is not None:
         for level in options.pool.levels:
@@ -348,12 +365,18 @@ def train_with_pool(
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             result.steps += 1
-            _check_finite(spec, loss, model, "adversarial training", result.steps)
+            value = loss.item()  # one host sync per step
+            if not math.isfinite(value) or result.steps % options.log_every == 0:
+                # The loss every step (a non-finite gradient makes the next loss non-finite),
+                # the gradients themselves every log_every steps: checking every gradient of
+                # every step cost a fifth of a baseline's time.
+                _check_finite(spec, loss, model, "adversarial training", result.steps)
             optimizer.step()
+            constrain_norms(model, spec.max_norm)
             scheduler.step()
-            epoch_loss += loss.item() * examples
+            epoch_loss += value * examples
             epoch_examples += examples
-            progress.update(loss=loss.item())
+            progress.update(loss=value)
         row = {
             "epoch": epoch + 1,
             "loss": epoch_loss / epoch_examples,

@@ -1,12 +1,12 @@
 """Adversarial-training runs (Section 4.2): options, training, per-run and per-model summaries.
 
-One run is one
-(model, seed): the model is trained by :func:`intriguing.advtrain.pool.train_with_pool`
-(with a pool when ``advtrain.pool_levels`` names the model, else as a baseline at the same
-budget), evaluated on the test set, and then attacked on a seeded sample of test images with the
-pipeline's standard attack (its mean minimal distortion: is it harder to fool?) and fed the Table 2
-adversarial sets of the other models (its error on them). The summary gathers every run into
-``reports/metrics/advtrain.json`` (mean and spread over seeds) and plots the training curves.
+One run is one (model, seed): the model is trained by
+:func:`intriguing.advtrain.pool.train_with_pool` (with a pool when ``advtrain.pool_levels``
+names the model, else as a baseline), evaluated once on the test set, and then attacked on a
+seeded sample of test images with the pipeline's standard attack (its mean minimal distortion:
+is it harder to fool?) and fed the Table 2 adversarial sets of the other models (its error on
+them). The summary gathers every run into ``reports/metrics/advtrain.json`` (mean and spread
+over seeds, and the paired differences between models by seed) and plots the training curves.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def kind(spec: ModelSpec, pool_levels: list[int] | None) -> str:
     """`adversarial_pool` with a pool, else `dropout` with dropout, else `weight_decay_only`."""
     if pool_levels:
         return "adversarial_pool"
-    return "dropout" if spec.dropout > 0 else "weight_decay_only"
+    return "dropout" if spec.dropout > 0 or spec.input_dropout > 0 else "weight_decay_only"
 
 
 def advtrain_options(
@@ -85,19 +85,23 @@ def fit(
     pool_levels: list[int] | None,
     seed: int,
     train: tuple[torch.Tensor, torch.Tensor],
-    test: tuple[torch.Tensor, torch.Tensor],
+    validation: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> tuple[Classifier, AdvTrainResult]:
-    """Build a model from `seed` and train it on the device of `train`, recording the test
-    error after every epoch."""
+    """Build a model from `seed` and train it on the device of `train`; with a `validation`
+    set (held out of the training images, never the test set), record its error after every
+    epoch."""
     seed_everything(seed)
     model = build_model(spec).to(train[0].device)
-    x_test, y_test = test
+    monitor = None
+    if validation is not None:
+        x_validation, y_validation = validation
 
-    def test_error(current: torch.nn.Module) -> dict[str, float]:
-        return {"test_error": count_errors(current, x_test, y_test) / len(y_test)}
+        def monitor(current: torch.nn.Module) -> dict[str, float]:
+            wrong = count_errors(current, x_validation, y_validation)
+            return {"validation_error": wrong / len(y_validation)}
 
     options = advtrain_options(settings, pool_levels, seed)
-    return model, train_with_pool(model, spec, *train, options, monitor=test_error)
+    return model, train_with_pool(model, spec, *train, options, monitor=monitor)
 
 
 def pool_summary(refreshes: list[dict[str, Any]]) -> dict[str, Any]:
@@ -155,8 +159,36 @@ def summarize_model(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[
     }
 
 
+def paired_differences(summary: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per model, its paired test-error difference to every other model: (this − other) over
+    the seeds both ran, each pair sharing its seed (initial weights, minibatch order), with the
+    mean, the standard deviation and a 95% t-interval of the mean difference. An interval that
+    excludes zero separates the two models beyond the seed-to-seed spread."""
+    by_seed = {
+        model: dict(zip(entry["seeds"], entry["test_errors"], strict=True))
+        for model, entry in summary.items()
+    }
+    differences: dict[str, dict[str, Any]] = {}
+    for model, errors in by_seed.items():
+        differences[model] = {}
+        for other, other_errors in by_seed.items():
+            seeds = sorted(set(errors) & set(other_errors))
+            if other == model or not seeds:
+                continue
+            values = [errors[seed] - other_errors[seed] for seed in seeds]
+            differences[model][other] = {
+                "seeds": seeds,
+                "differences": values,
+                "mean": statistics.fmean(values),
+                "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+                "ci95": list(mean_interval(values)),
+            }
+    return differences
+
+
 def plot_curves(runs: dict[str, list[dict[str, Any]]], path: str) -> None:
-    """Test error per epoch, mean over seeds (band: min to max), one line per model."""
+    """Training loss per epoch (clean and pool entries, decay included), mean over seeds
+    (band: min to max), one line per model: where each run levelled off."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -167,10 +199,10 @@ def plot_curves(runs: dict[str, list[dict[str, Any]]], path: str) -> None:
         if not model_runs:
             continue
         epochs = [row["epoch"] for row in model_runs[0]["curve"]]
-        errors = [[row["test_error"] * 100 for row in run["curve"]] for run in model_runs]
-        by_epoch = list(zip(*errors, strict=True))
+        losses = [[row["loss"] for row in run["curve"]] for run in model_runs]
+        by_epoch = list(zip(*losses, strict=True))
         mean = [statistics.fmean(values) for values in by_epoch]
-        (line,) = axes.plot(epochs, mean, marker="o", markersize=3, label=model)
+        (line,) = axes.plot(epochs, mean, marker="o", markersize=2, label=model)
         axes.fill_between(
             epochs,
             [min(values) for values in by_epoch],
@@ -179,9 +211,10 @@ def plot_curves(runs: dict[str, list[dict[str, Any]]], path: str) -> None:
             alpha=0.15,
         )
     axes.set_xlabel("epoch")
-    axes.set_ylabel("test error (%)")
+    axes.set_ylabel("training loss")
+    axes.set_yscale("log")
     axes.xaxis.get_major_locator().set_params(integer=True)
-    axes.set_title("Test error per epoch: mean over seeds, band from min to max", fontsize=10)
+    axes.set_title("Training loss per epoch: mean over seeds, band from min to max", fontsize=10)
     axes.grid(True, alpha=0.3)
     axes.legend()
     with files.atomic_path(path) as tmp:

@@ -14,6 +14,7 @@ from intriguing.adversarial.sets import summary as attack_summary
 from intriguing.advtrain.runs import (
     fit,
     kind,
+    paired_differences,
     plot_curves,
     pool_summary,
     summarize_model,
@@ -42,14 +43,15 @@ def train(
     model_output: str,
     metrics_output: str,
 ) -> None:
-    """Rule `advtrain`: train one (model, seed), save the checkpoint and its metrics."""
+    """Rule `advtrain`: train one (model, seed) on all its training images, save the checkpoint
+    and its metrics; the test set is read once, by the final model."""
     configure_job(threads)
     target = select_device(device)
     spec = ModelSpec.from_params(name, spec_params)
     data = mnist.load_mnist(Path(raw_files[0]).parent)
     x, y = train_tensors(data, mnist.load_split(split_path), spec.train_set, train_limit, target)
     x_test, y_test = test_tensors(data, test_limit, target)
-    model, result = fit(spec, settings, pool_levels, seed, (x, y), (x_test, y_test))
+    model, result = fit(spec, settings, pool_levels, seed, (x, y))
     provenance = {
         "seed": seed,
         "train_n": len(x),
@@ -121,7 +123,8 @@ def summary(
     output: str,
     figure: str,
 ) -> None:
-    """Rule `advtrain_summary`: mean and spread over seeds per model, and the curves' figure.
+    """Rule `advtrain_summary`: mean and spread over seeds per model, the paired difference of
+    each model to every other (`paired_difference`, by seed), and the curves' figure.
 
     `run_files` and `robustness_files` pair up in order; each run file names its model.
     """
@@ -130,5 +133,7 @@ def summary(
         run = files.read_json(run_path)
         runs[run["model"]].append((run, files.read_json(robustness_path)))
     summary_by_model = {model: summarize_model(pairs) for model, pairs in runs.items() if pairs}
+    for model, differences in paired_differences(summary_by_model).items():
+        summary_by_model[model]["paired_difference"] = differences
     files.write_json(output, summary_by_model)
     plot_curves({model: [run for run, _ in pairs] for model, pairs in runs.items()}, figure)

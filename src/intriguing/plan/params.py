@@ -106,11 +106,17 @@ def check_params(config: dict[str, Any]) -> None:
                 "Linear layer); its exact minimal distortion is what the rule measures"
             )
     for profile, block in config["profiles"].items():
-        for key, value in block.get("train", {}).items():
+        budgets = {
+            (section, key): value
+            for section in ("train", "advtrain")
+            for key, value in block.get(section, {}).items()
+            if key != "seeds"
+        }
+        for (section, key), value in budgets.items():
             for name in value if isinstance(value, dict) else ():
                 if name != "default" and name not in registry:
                     raise ParamsError(
-                        f"profiles.{profile}.train.{key}.{name}: unknown model; allowed: "
+                        f"profiles.{profile}.{section}.{key}.{name}: unknown model; allowed: "
                         f"'default' and the registry's models {sorted(registry)}"
                     )
         for section in block:
@@ -155,6 +161,12 @@ def _check_advtrain(advtrain: dict[str, Any], registry: dict[str, Any]) -> None:
                 f"{registry[name]['optimizer']!r}; the advtrain rules train by mini-batch Adam "
                 "(the pool is mixed into minibatches), so give it `optimizer: adam`"
             )
+    for name in advtrain.get("pool_overrides", {}):
+        if name not in advtrain["pool_levels"]:
+            raise ParamsError(
+                f"advtrain.pool_overrides.{name}: not a pool model; pool models: "
+                f"{sorted(advtrain['pool_levels'])}"
+            )
     for name, levels in advtrain["pool_levels"].items():
         if name not in advtrain["models"]:
             raise ParamsError(
@@ -174,6 +186,26 @@ def model_options(train_settings: dict[str, Any], model: str) -> dict[str, Any]:
         for key, value in train_settings.items()
         if key != "models"
     }
+
+
+#: The `advtrain` settings every run reads; a pool model also reads `pool` and `pool_size`.
+ADVTRAIN_RUN_KEYS = ("adam_lr", "final_lr", "batch_size", "epochs")
+
+
+def advtrain_run_settings(resolved: dict[str, Any], model: str) -> dict[str, Any]:
+    """The training settings of one adversarial-training run from resolved params: the shared
+    and scale keys (an `epochs` budget {default: n, <model>: m} resolved for `model`), the
+    decay reading, and the pool's keys only for a pool model (`pool` updated by the model's
+    `pool_overrides`), so that changing the pool does not retrain the baselines, nor a new
+    model the others."""
+    advtrain = resolved["advtrain"]
+    has_pool = model in advtrain["pool_levels"]
+    keys = ADVTRAIN_RUN_KEYS + (("pool", "pool_size") if has_pool else ())
+    settings = {key: advtrain[key] for key in keys}
+    settings.update(model_options({"epochs": advtrain["epochs"]}, model))
+    if has_pool:
+        settings["pool"] = {**advtrain["pool"], **advtrain.get("pool_overrides", {}).get(model, {})}
+    return {"decay_reading": resolved["train"]["decay_reading"], **settings}
 
 
 def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:

@@ -10,7 +10,7 @@ torch code (intriguing.train.models, .adversarial_training, .spectral_analysis, 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any
 
 INPUT_SHAPE = (1, 28, 28)
@@ -36,6 +36,12 @@ class ModelSpec:
     order: for `mlp` the hidden layers and the output layer; for `conv` the convolution, the
     hidden fully connected layers and the output layer; for `autoencoder` only the softmax on
     top (the encoder is trained first, without labels, and then frozen).
+
+    `dropout` drops units of every fully connected hidden layer's output (for `conv`, its
+    hidden fully connected layers, not the convolution), `input_dropout` input pixels; both
+    only in training. `max_norm` (None: none) caps the L2 norm of every unit's incoming weight
+    vector after each step of a mini-batch optimiser, the companion of dropout in Srivastava et
+    al. 2014 (:func:`intriguing.train.models.constrain_norms`).
     """
 
     name: str
@@ -46,6 +52,8 @@ class ModelSpec:
     hidden: tuple[int, ...] = ()
     activation: str = "sigmoid"
     dropout: float = 0.0
+    input_dropout: float = 0.0
+    max_norm: float | None = None
     conv_channels: int = 0
     conv_kernel: int = 0
     pool: int = 0
@@ -62,6 +70,12 @@ class ModelSpec:
         if unknown:
             raise ValueError(f"model {name}: unknown keys {sorted(unknown)}")
         return cls(name=name, **values)
+
+    @classmethod
+    def with_defaults(cls, stored: dict[str, Any]) -> dict[str, Any]:
+        """A stored spec dict completed with the defaults of fields added after it was saved."""
+        defaults = {f.name: f.default for f in fields(cls) if f.default is not MISSING}
+        return {**defaults, **stored}
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -81,9 +95,13 @@ class ModelSpec:
         else:
             head = "784"
         hidden = [str(units) for units in (self.hidden if self.arch != "autoencoder" else ())]
-        tail = " → ".join(
-            [head, *hidden, *([f"dropout {self.dropout}"] if self.dropout else []), "10 softmax"]
-        )
+        if self.input_dropout:
+            head = f"{head} → dropout {self.input_dropout}"
+        if self.dropout:
+            hidden = [f"{units} → dropout {self.dropout}" for units in hidden]
+        tail = " → ".join([head, *hidden, "10 softmax"])
+        if self.max_norm is not None:
+            tail = f"{tail}, max-norm {self.max_norm:g}"
         return f"{tail} ({self.activation})" if self.arch == "mlp" and self.hidden else tail
 
     def hidden_layer_kinds(self) -> list[tuple[str, str]]:

@@ -63,13 +63,28 @@ def build_model(spec: ModelSpec) -> Classifier:
     else:
         fan_in = INPUT_SHAPE[0] * width * width
     layers.append(nn.Flatten())
+    if spec.input_dropout > 0:
+        layers.append(nn.Dropout(spec.input_dropout))
     for units in spec.hidden:
         layers += [nn.Linear(fan_in, units), activation()]
+        if spec.dropout > 0:
+            layers.append(nn.Dropout(spec.dropout))
         fan_in = units
-    if spec.dropout > 0:
-        layers.append(nn.Dropout(spec.dropout))
     layers.append(nn.Linear(fan_in, NUM_CLASSES))
     return Classifier(nn.Sequential(*layers))
+
+
+def constrain_norms(model: Classifier, max_norm: float | None) -> None:
+    """Rescale, in place, every unit's incoming weight vector whose L2 norm exceeds `max_norm`
+    (None: no constraint), the max-norm regulariser that accompanies dropout (Srivastava et al.
+    2014, Section 5.1); called after each optimiser step."""
+    if max_norm is None:
+        return
+    with torch.no_grad():
+        for layer in model.weight_layers:
+            rows = layer.weight.flatten(1)
+            norms = rows.norm(dim=1, keepdim=True)
+            rows.mul_((max_norm / norms.clamp_min(1e-12)).clamp(max=1.0))
 
 
 def decay_coefficient(lam: float, units: int, reading: str) -> float:
@@ -126,7 +141,7 @@ def load_checkpoint(
     """Load a model, refusing a file whose stored spec differs from `expected`."""
     payload = torch.load(path, map_location=device, weights_only=True)
     stored = payload.get("spec") if isinstance(payload, dict) else None
-    if stored != expected.to_dict():
+    if not isinstance(stored, dict) or ModelSpec.with_defaults(stored) != expected.to_dict():
         raise CheckpointMismatch(
             f"{path}: built from spec {stored}, but params.yaml now gives {expected.to_dict()}; "
             "retrain it (delete the file or rerun the train rule)"

@@ -28,7 +28,12 @@ import torch
 from torch import nn
 
 from intriguing.common.progress import Progress
-from intriguing.train.models import Classifier, ModelSpec, weight_decay_penalty
+from intriguing.train.models import (
+    Classifier,
+    ModelSpec,
+    constrain_norms,
+    weight_decay_penalty,
+)
 
 OPTIMIZERS = ("lbfgs", "adam", "adam_lbfgs")
 
@@ -107,6 +112,11 @@ def train(
     if spec.optimizer not in OPTIMIZERS:
         raise ValueError(
             f"model {spec.name}: unknown optimizer {spec.optimizer!r}; allowed: {OPTIMIZERS}"
+        )
+    if spec.max_norm is not None and spec.optimizer != "adam":
+        raise ValueError(
+            f"model {spec.name}: max_norm constrains mini-batch steps; it needs optimizer "
+            f"'adam', not {spec.optimizer!r}"
         )
     result = TrainResult()
     started = time.perf_counter()
@@ -216,6 +226,7 @@ def _train_adam(
             result.adam_steps += 1
             _check_finite(spec, loss, model, "adam", result.adam_steps)
             optimizer.step()
+            constrain_norms(model, spec.max_norm)
             value = loss.item()  # one host sync per step
             total += value
             progress.update(loss=value)

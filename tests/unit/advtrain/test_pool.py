@@ -17,12 +17,11 @@ from intriguing.advtrain.pool import (
     split_at_level,
     train_with_pool,
 )
-from intriguing.advtrain.runs import kind, summarize_model
+from intriguing.advtrain.runs import kind, paired_differences, summarize_model
 from intriguing.common.stats import mean_interval
 from intriguing.plan.params import ParamsError, check_params
 from intriguing.reference import paper_reference
 from intriguing.report.advtrain import advtrain_section
-from intriguing.report.format import OUTSIDE_CI_MARK
 from intriguing.train.models import ModelSpec, build_model
 
 FAST_ATTACK = {"c_steps": 3, "max_iterations": 20, "batch_size": 256}
@@ -292,32 +291,81 @@ def test_kind_follows_the_settings_not_the_name():
     assert kind(spec(), None) == "weight_decay_only"
 
 
-@pytest.mark.parametrize(
-    ("pool_error", "status"),
-    [(0.010, "Reproduced"), (0.014, "Partly reproduced"), (0.02, "Not reproduced")],
-)
-def test_report_section_verdict_and_table(pool_error, status):
-    summary = {
-        "n100_wd": summarize_model([run_metrics(s, 0.016 + s / 1000, None) for s in range(3)]),
-        "n100_adv_layers": summarize_model(
-            [run_metrics(s, pool_error + s / 1000, [1, 2]) for s in range(3)]
-        ),
-    }
-    text = advtrain_section(summary, paper_reference()["adversarial_training"])
-    assert f"**{status}**" in text
-    (pool_low, pool_high), (wd_low, wd_high) = (
-        summary[model]["test_error_mean_ci95"] for model in ("n100_adv_layers", "n100_wd")
+def summary_of(errors: dict[str, tuple[list[float], list[int] | None, float]]) -> dict:
+    """advtrain.json as rule `advtrain_summary` writes it: model -> (errors per seed, pool
+    levels, dropout rate)."""
+    summary = {}
+    for model, (per_seed, levels, dropout) in errors.items():
+        pairs = [run_metrics(seed, error, levels) for seed, error in enumerate(per_seed)]
+        for run, _ in pairs:
+            run["kind"] = kind(spec(dropout=dropout), levels)
+        summary[model] = summarize_model(pairs)
+    for model, differences in paired_differences(summary).items():
+        summary[model]["paired_difference"] = differences
+    return summary
+
+
+def test_paired_differences_pair_runs_by_seed():
+    summary = summary_of(
+        {"a": ([0.016, 0.018, 0.017], None, 0.0), "b": ([0.015, 0.0168, 0.0159], [0], 0.0)}
     )
-    clear = pool_high < wd_low or wd_high < pool_low
-    assert clear == (pool_error == 0.010)  # 1.0-1.2% is clear of 1.6-1.8%, 1.4% and 2.0% are not
-    assert ("is clear of n100_wd's" in text) == clear
-    assert ("overlaps every baseline's" in text) == (not clear)
-    assert "| n100_adv_layers | pool of adversarial examples | 1, 2 |" in text
+    difference = summary["b"]["paired_difference"]["a"]
+    assert difference["seeds"] == [0, 1, 2]
+    assert difference["differences"] == pytest.approx([-0.001, -0.0012, -0.0011])
+    assert difference["mean"] == pytest.approx(-0.0011)
+    assert difference["ci95"] == pytest.approx(list(mean_interval(difference["differences"])))
+    # the unpaired intervals overlap; pairing by seed removes the seeds' shared effect
+    assert summary["a"]["test_error_mean_ci95"][0] < summary["b"]["test_error_mean_ci95"][1]
+    assert difference["ci95"][1] < 0
+    assert summary["a"]["paired_difference"]["b"]["mean"] == pytest.approx(0.0011)
+
+
+BASELINES = {
+    "n100_wd": ([0.016, 0.017, 0.018], None, 0.0),
+    "n100_dropout": ([0.015, 0.016, 0.017], None, 0.2),
+}
+
+
+@pytest.mark.parametrize(
+    ("pool_errors", "status"),
+    [
+        ([0.010, 0.011, 0.0115], "Reproduced"),
+        ([0.014, 0.015, 0.016], "Partly reproduced"),
+        ([0.015, 0.0155, 0.0175], "Not reproduced"),  # below wd, not clearly below dropout
+    ],
+)
+def test_report_pool_verdict_follows_the_paired_intervals(pool_errors, status):
+    summary = summary_of({**BASELINES, "n100_adv_input": (pool_errors, [0], 0.0)})
+    text = advtrain_section(summary, paper_reference()["adversarial_training"])
+    assert f"`below 1.2%`: **{status}**" in text
+    assert "| n100_adv_input | pool of adversarial examples | 0 |" in text
     assert "below 1.20%" in text and "| 1.60% |" in text
     # n100_wd: mean 1.70%, t-interval [1.45%, 1.95%] holds the paper's 1.6%: no mark.
     assert "| 1.70% ± 0.10% [1.45%, 1.95%] | 1.60%, 1.70%, 1.80% | 1.60% | +0.10 pp |" in text
-    pool = summary["n100_adv_layers"]
-    assert f"{(pool['test_error_mean'] - 0.012) * 100:+.2f} pp" in text
-    low, high = pool["test_error_mean_ci95"]
-    assert (f"{OUTSIDE_CI_MARK} |" in text) == (not low <= 0.012 <= high)
+    assert "| model | − n100_wd | − n100_dropout |" in text
     assert "Not run" in advtrain_section({}, paper_reference()["adversarial_training"])
+
+
+@pytest.mark.parametrize(
+    ("top_errors", "status", "reading"),
+    [
+        ([0.013, 0.014, 0.015], "Reproduced", "better than"),
+        ([0.016, 0.017, 0.018], "Not reproduced", "worse than"),
+        ([0.013, 0.016, 0.0145], "Not reproduced", "not distinguishable from"),
+    ],
+)
+def test_report_layers_verdict_compares_the_top_pool_with_the_input_pool(
+    top_errors, status, reading
+):
+    summary = summary_of(
+        {
+            **BASELINES,
+            "n100_adv_input": ([0.0145, 0.0155, 0.0165], [0], 0.0),
+            "n100_adv_layers": ([0.02, 0.021, 0.022], [1, 2], 0.0),
+            "n100_adv_top": (top_errors, [2], 0.0),
+        }
+    )
+    text = advtrain_section(summary, paper_reference()["adversarial_training"])
+    assert f"`higher layers`: **{status}**" in text
+    assert f"alone (n100_adv_top) is {reading} the pool on the input (n100_adv_input)" in text
+    assert "n100_adv_layers − n100_adv_input +0.55 pp" in text

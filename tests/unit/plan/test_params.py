@@ -11,7 +11,13 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from conftest import ROOT
-from intriguing.plan.params import ParamsError, check_params, model_options, resolve_profile
+from intriguing.plan.params import (
+    ParamsError,
+    advtrain_run_settings,
+    check_params,
+    model_options,
+    resolve_profile,
+)
 
 PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())
 
@@ -32,6 +38,28 @@ def test_a_budget_can_differ_per_model():
     params = copy.deepcopy(PARAMS)
     params["profiles"]["smoke"]["train"]["adam_epochs"] = {"default": 1, "resnet": 2}
     with pytest.raises(ParamsError, match=r"profiles\.smoke\.train\.adam_epochs\.resnet"):
+        check_params(params)
+
+
+def test_an_advtrain_run_reads_its_own_epochs_and_the_pool_only_with_a_pool():
+    settings = resolve_profile({**PARAMS, "profile": "default"})
+    epochs = PARAMS["profiles"]["default"]["advtrain"]["epochs"]
+    baseline = advtrain_run_settings(settings, "n100_dropout")
+    pool = advtrain_run_settings(settings, "n100_adv_input")
+    assert baseline["epochs"] == epochs["n100_dropout"] != epochs["default"] == pool["epochs"]
+    assert "pool" not in baseline
+    assert baseline["decay_reading"] == PARAMS["train"]["decay_reading"]
+    overrides = PARAMS["advtrain"].get("pool_overrides", {})
+    for model in PARAMS["advtrain"]["pool_levels"]:
+        expected = {**PARAMS["advtrain"]["pool"], **overrides.get(model, {})}
+        assert advtrain_run_settings(settings, model)["pool"] == expected
+    params = copy.deepcopy(PARAMS)
+    params["advtrain"]["pool_overrides"] = {"n100_wd": {"mix_ratio": 0.1}}
+    with pytest.raises(ParamsError, match=r"advtrain\.pool_overrides\.n100_wd: not a pool"):
+        check_params(params)
+    params = copy.deepcopy(PARAMS)
+    params["profiles"]["default"]["advtrain"]["epochs"] = {"default": 5, "n300_wd": 2}
+    with pytest.raises(ParamsError, match=r"profiles\.default\.advtrain\.epochs\.n300_wd"):
         check_params(params)
 
 

@@ -10,6 +10,7 @@ from intriguing.train.models import (
     CheckpointMismatch,
     ModelSpec,
     build_model,
+    constrain_norms,
     load_checkpoint,
     save_checkpoint,
     weight_decay_penalty,
@@ -76,6 +77,70 @@ def test_checkpoint_with_other_spec_is_refused(tmp_path):
     changed = ModelSpec.from_params("n100", {**N100, "weight_decay": [1e-4, 1e-5, 1e-6]})
     with pytest.raises(CheckpointMismatch, match="retrain"):
         load_checkpoint(tmp_path / "n100.pt", changed)
+
+
+def test_checkpoint_saved_before_a_spec_field_existed_still_loads(tmp_path):
+    """A spec stored without a field added later (here input_dropout, max_norm) stands for
+    that field's default, so models trained before the field existed keep loading."""
+    spec = ModelSpec.from_params("n100", N100)
+    save_checkpoint(tmp_path / "n100.pt", build_model(spec), spec, {"seed": 0})
+    payload = torch.load(tmp_path / "n100.pt", weights_only=True)
+    for field in ("input_dropout", "max_norm"):
+        del payload["spec"][field]
+    torch.save(payload, tmp_path / "old.pt")
+    load_checkpoint(tmp_path / "old.pt", spec)
+    with pytest.raises(CheckpointMismatch):
+        load_checkpoint(tmp_path / "old.pt", ModelSpec.from_params("n100", {**N100, "max_norm": 3}))
+
+
+def test_dropout_on_the_input_and_after_every_hidden_layer():
+    spec = ModelSpec.from_params("n100", {**N100, "dropout": 0.5, "input_dropout": 0.2})
+    kinds = [type(layer).__name__ for layer in build_model(spec).layers]
+    assert kinds == [
+        "Flatten",
+        "Dropout",
+        "Linear",
+        "Sigmoid",
+        "Dropout",
+        "Linear",
+        "Sigmoid",
+        "Dropout",
+        "Linear",
+    ]
+    assert spec.describe() == (
+        "784 → dropout 0.2 → 100 → dropout 0.5 → 100 → dropout 0.5 → 10 softmax (sigmoid)"
+    )
+    plain = ModelSpec.from_params("n100", N100)
+    assert plain.describe() == "784 → 100 → 100 → 10 softmax (sigmoid)"
+    assert [type(layer).__name__ for layer in build_model(plain).layers] == [
+        "Flatten",
+        "Linear",
+        "Sigmoid",
+        "Linear",
+        "Sigmoid",
+        "Linear",
+    ]
+
+
+def test_max_norm_caps_every_units_incoming_weights():
+    spec = ModelSpec.from_params("n100", {**N100, "optimizer": "adam", "max_norm": 0.5})
+    torch.manual_seed(0)
+    model = build_model(spec)
+    with torch.no_grad():
+        model.weight_layers[0].weight[:3] *= 100  # three units far over the cap
+    small = model.weight_layers[2].weight.detach().clone() * 0.01
+    with torch.no_grad():
+        model.weight_layers[2].weight.copy_(small)
+    constrain_norms(model, spec.max_norm)
+    norms = model.weight_layers[0].weight.norm(dim=1)
+    assert norms.max().item() == pytest.approx(0.5, rel=1e-5)
+    assert torch.equal(model.weight_layers[2].weight, small)  # under the cap: untouched
+    x, y = _toy_data()
+    train(model, spec, x, y, TrainOptions(adam_epochs=2, lbfgs_iterations=0, batch_size=32))
+    assert all(layer.weight.norm(dim=1).max() <= 0.5 + 1e-5 for layer in model.weight_layers)
+    with pytest.raises(ValueError, match="max_norm"):
+        lbfgs = ModelSpec.from_params("n100", {**N100, "max_norm": 0.5})
+        train(build_model(lbfgs), lbfgs, x, y, TrainOptions(adam_epochs=0, lbfgs_iterations=1))
 
 
 def _toy_data(seed: int = 0):

@@ -25,11 +25,13 @@ CUDA_TESTS = Path(__file__).resolve().parent / "cuda"
 #: runs the same code paths on a machine without a GPU (benchmarks/gpu_check.py --device cpu).
 DEVICE_ENV = "INTRIGUING_TEST_DEVICE"
 PROJECT_FILES = [
+    "Snakefile",
     "params.yaml",
     "dvc.yaml",
     ".gitignore",
     ".dvcignore",
     "workflow",
+    "profiles",
     "src",
 ]
 BIN = Path(sys.executable).parent

@@ -60,7 +60,7 @@ CLUSTER_JOBS = {
 def test_cluster_generic_jobs_reproduce_the_local_run(smoke_project, mnist_source, tmp_path):
     """In a copy of the session's smoke build (run by the local executor), the outputs of one
     job of every model rule are deleted and the jobs rerun through
-    workflow/profiles/local-cluster, each job its own background process sharing nothing with
+    profiles/local-cluster, each job its own background process sharing nothing with
     Snakemake but the file system: from the same inputs, byte-identical metrics (timings aside)
     and identical tensors (weights, adversarial sets)."""
     assert torch_rules() <= CLUSTER_JOBS.keys()  # a new torch rule needs a job here
@@ -68,7 +68,7 @@ def test_cluster_generic_jobs_reproduce_the_local_run(smoke_project, mnist_sourc
     outputs = [path for paths in CLUSTER_JOBS.values() for path in paths]
     for path in outputs:
         (cluster / path).unlink()
-    profile = ["--profile", "workflow/profiles/local-cluster"]
+    profile = ["--profile", "profiles/local-cluster"]
     # Snakemake looks for finished cluster jobs every 10 s by default: 1 s here.
     result = snakemake(
         cluster, *outputs, *profile, "--seconds-between-status-checks", "1", mnist=mnist_source
@@ -278,7 +278,7 @@ def test_slurm_profile_gives_each_torch_rule_a_gpu(tmp_path):
     assert {"train", "adversarial"} <= gpu_rules
     project = copy_project(tmp_path, profile="full")
     output = snakemake(
-        project, "all", "--dry-run", "--forceall", "--profile", "workflow/profiles/slurm"
+        project, "all", "--dry-run", "--forceall", "--profile", "profiles/slurm"
     ).stdout
     jobs = [
         (rule, line)

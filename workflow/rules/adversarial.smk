@@ -14,7 +14,7 @@ rule adversarial:
         "logs/adversarial/{model}_{split}.log",
     benchmark:
         f"{BENCHMARKS}/adversarial/{{model}}_{{split}}.tsv"
-    threads: workflow.cores
+    threads: JOB_THREADS
     resources:
         mem_mb=4096,
         runtime=120,

@@ -4,6 +4,11 @@ from intriguing.data.mnist import FILES as MNIST_FILES
 from intriguing.plan.params import advtrain_run_settings, model_options
 from intriguing.plan.specs import ALEXNETS, DECAY_READINGS, UNITS_FIGURE_KINDS
 
+# Threads of the rules whose torch work uses every core it gets (training, the attack, the
+# AlexNets' SVDs). A fixed count, so that no command needs --cores to plan (--dag, --unlock):
+# Snakemake lowers it to --cores on a smaller machine, and a cluster job asks for this many.
+JOB_THREADS = 8
+
 # Data: the four MNIST files and the P1/P2 split.
 RAW_FILES = expand("data/raw/{name}", name=MNIST_FILES)
 SPLIT = "data/processed/split.npz"

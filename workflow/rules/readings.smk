@@ -14,7 +14,7 @@ rule decay_reading:
         "logs/decay_reading/{model}.log",
     benchmark:
         f"{BENCHMARKS}/readings/{{model}}.tsv"
-    threads: workflow.cores
+    threads: JOB_THREADS
     resources:
         mem_mb=4096,
         runtime=30,

@@ -19,7 +19,7 @@ rule spectral:
     benchmark:
         f"{BENCHMARKS}/spectral/{{network}}.tsv"
     # The AlexNets' SVDs use every core; an MNIST model's bounds take well under a second.
-    threads: lambda wildcards: workflow.cores if wildcards.network in ALEXNETS else 1
+    threads: lambda wildcards: JOB_THREADS if wildcards.network in ALEXNETS else 1
     resources:
         mem_mb=4096,
         runtime=30,

@@ -12,7 +12,7 @@ rule train:
         "logs/train/{model}.log",
     benchmark:
         f"{BENCHMARKS}/train/{{model}}.tsv"
-    threads: workflow.cores
+    threads: JOB_THREADS
     resources:
         mem_mb=4096,
         runtime=60,
@@ -38,7 +38,7 @@ rule evaluate:
         "logs/evaluate/{model}.log",
     benchmark:
         f"{BENCHMARKS}/evaluate/{{model}}.tsv"
-    threads: workflow.cores
+    threads: JOB_THREADS
     resources:
         mem_mb=4096,
         runtime=10,

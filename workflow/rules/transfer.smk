@@ -19,7 +19,7 @@ rule transfer:
         "logs/transfer/{table}.log",
     benchmark:
         f"{BENCHMARKS}/transfer/{{table}}.tsv"
-    threads: workflow.cores
+    threads: JOB_THREADS
     resources:
         mem_mb=2048,
         runtime=10,

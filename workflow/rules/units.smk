@@ -49,7 +49,7 @@ if UNITS_IMAGEFOLDER:
             "logs/units_imagefolder.log",
         benchmark:
             f"{BENCHMARKS}/units/imagefolder.tsv"
-        threads: workflow.cores
+        threads: JOB_THREADS
         resources:
             mem_mb=8192,
             runtime=120,

@@ -1,5 +1,6 @@
 # intriguing: the Snakemake workflow that reproduces Szegedy et al. 2013.
 # `uv run snakemake --cores all` runs everything; `--config profile=smoke` picks the tiny profile.
+# The rules, scripts and schema live under workflow/; the workflow profile in profiles/default.
 import os
 
 from snakemake.utils import min_version, validate
@@ -13,24 +14,45 @@ min_version("9.0")
 configfile: "params.yaml"
 
 
-validate(config, "schemas/params.schema.yaml")
+validate(config, "workflow/schemas/params.schema.yaml")
 check_params(config)
 SETTINGS = resolve_profile(config)
 # Inherited by every job's process, wherever it runs (intriguing.common.runtime.configure_job).
 os.environ.update(determinism_environment(config["deterministic"]))
 
 
-include: "rules/common.smk"
-include: "rules/data.smk"
-include: "rules/train.smk"
-include: "rules/adversarial.smk"
-include: "rules/transfer.smk"
-include: "rules/spectral.smk"
-include: "rules/units.smk"
-include: "rules/instability.smk"
-include: "rules/advtrain.smk"
-include: "rules/readings.smk"
-include: "rules/report.smk"
+# Never cluster jobs: the download needs the internet (compute nodes often have none), and the
+# summaries and the report take seconds.
+localrules:
+    all,
+    all_data,
+    all_train,
+    all_adversarial,
+    all_transfer,
+    all_spectral,
+    all_units,
+    all_instability,
+    all_advtrain,
+    all_readings,
+    all_report,
+    mnist,
+    units_summary,
+    advtrain_summary,
+    decay_readings,
+    report,
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/adversarial.smk"
+include: "workflow/rules/transfer.smk"
+include: "workflow/rules/spectral.smk"
+include: "workflow/rules/units.smk"
+include: "workflow/rules/instability.smk"
+include: "workflow/rules/advtrain.smk"
+include: "workflow/rules/readings.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:

@@ -5,20 +5,27 @@ import os
 
 from snakemake.utils import min_version, validate
 
+from intriguing.plan.machine import anchor_mnist_dir, check_machine
 from intriguing.plan.params import check_params, resolve_profile
 from intriguing.plan.specs import determinism_environment
+from intriguing.plan.workspace import profile_refusal
 
 min_version("9.0")
 
 
-configfile: "params.yaml"
+# params.yaml beside this file, also when --directory runs the workflow in another folder
+configfile: os.path.join(workflow.basedir, "params.yaml")
 
 
 validate(config, "workflow/schemas/params.schema.yaml")
 check_params(config)
+# `device: cuda` without CUDA, a weights or data path that does not exist: stop here, dry runs
+# included. A relative path is relative to the project root (common.smk, PROJECT_PATHS).
+check_machine(config, workflow.basedir)
 SETTINGS = resolve_profile(config)
 # Inherited by every job's process, wherever it runs (intriguing.common.runtime.configure_job).
 os.environ.update(determinism_environment(config["deterministic"]))
+anchor_mnist_dir(workflow.basedir)
 
 
 # Never cluster jobs: the download needs the internet (compute nodes often have none), and the
@@ -68,3 +75,11 @@ rule all:
         rules.all_advtrain.input,
         rules.all_readings.input,
         rules.all_report.input,
+
+
+onstart:
+    # Before the first job (not on a dry run): a smoke or full run must not replace the
+    # committed default-profile results in this working tree.
+    refusal = profile_refusal(config["profile"], os.getcwd())
+    if refusal:
+        raise WorkflowError(refusal)

@@ -6,7 +6,6 @@ tests of the workflow's shape."""
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import shutil
@@ -59,38 +58,6 @@ CONV = {
     "train_set": "all",
     "optimizer": "adam",
 }
-
-
-#: A metrics JSON's wall-clock times (every key naming one contains `wall_seconds`), the only
-#: lines that differ between two runs of a job.
-TIMING_LINE = re.compile(r'^\s*"\w*wall_seconds\w*": [^\n]*\n', flags=re.MULTILINE)
-
-
-def without_timing(metrics_text: str) -> str:
-    """A metrics JSON file's text without its wall-clock lines (README, "Reliability")."""
-    return TIMING_LINE.sub("", metrics_text)
-
-
-def assert_same_payload(first, second) -> None:
-    """Two torch.save payloads hold the same tensors and values, NaN included, timings aside
-    (every key that contains `wall_seconds`, as for the metrics JSON)."""
-    import torch
-
-    if isinstance(first, torch.Tensor):
-        torch.testing.assert_close(first, second, rtol=0, atol=0, equal_nan=True)
-    elif isinstance(first, dict):
-        assert first.keys() == second.keys()
-        for key in first:
-            if "wall_seconds" not in str(key):
-                assert_same_payload(first[key], second[key])
-    elif isinstance(first, list | tuple):
-        assert len(first) == len(second)
-        for one, other in zip(first, second, strict=True):
-            assert_same_payload(one, other)
-    elif isinstance(first, float) and math.isnan(first):
-        assert math.isnan(second)
-    else:
-        assert first == second
 
 
 def mnist_dir() -> Path:

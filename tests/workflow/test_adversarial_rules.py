@@ -81,7 +81,6 @@ def test_report_names_the_attack_loss(temperature, loss_text):
         "mean_distortion": 0.05,
         "median_distortion": 0.04,
         "target_policy": "random",
-        "wall_seconds": 1.0,
     }
     text = adversarial_section({"n100_train": metrics}, paper_reference(), temperature)
     assert loss_text in text and "| n100 | train images | 10 |" in text

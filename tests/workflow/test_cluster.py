@@ -10,15 +10,14 @@ import sys
 from collections import Counter
 
 import torch
+import yaml
 
 from conftest import (
     ROOT,
-    assert_same_payload,
     copy_built,
     copy_project,
     plan_jobs,
     snakemake,
-    without_timing,
 )
 from intriguing.adversarial.attack import minimal_adversarial
 from intriguing.common.runtime import configure_determinism, configure_job
@@ -61,8 +60,8 @@ def test_cluster_generic_jobs_reproduce_the_local_run(smoke_project, mnist_sourc
     """In a copy of the session's smoke build (run by the local executor), the outputs of one
     job of every model rule are deleted and the jobs rerun through
     profiles/local-cluster, each job its own background process sharing nothing with
-    Snakemake but the file system: from the same inputs, byte-identical metrics (timings aside)
-    and identical tensors (weights, adversarial sets)."""
+    Snakemake but the file system: from the same inputs, byte-identical outputs (metrics,
+    weights, adversarial sets, figures)."""
     assert torch_rules() <= CLUSTER_JOBS.keys()  # a new torch rule needs a job here
     cluster = copy_built(smoke_project, tmp_path / "cluster")
     outputs = [path for paths in CLUSTER_JOBS.values() for path in paths]
@@ -79,16 +78,7 @@ def test_cluster_generic_jobs_reproduce_the_local_run(smoke_project, mnist_sourc
     assert sorted(log.name.split(".")[1] for log in job_logs) == sorted(CLUSTER_JOBS)
     for path in outputs:
         separate, local = cluster / path, smoke_project / path
-        if path.endswith(".json"):
-            assert without_timing(separate.read_text()) == without_timing(local.read_text()), (
-                f"{path} differs between the two runs"
-            )
-        elif path.endswith(".pt"):
-            assert_same_payload(
-                torch.load(separate, weights_only=True), torch.load(local, weights_only=True)
-            )
-        else:
-            assert separate.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
+        assert separate.read_bytes() == local.read_bytes(), f"{path} differs between the runs"
     # The Snakefile's `deterministic` reached the jobs through the submit command.
     assert torch.load(cluster / "models/m2.pt", weights_only=True)["provenance"]["deterministic"]
 
@@ -292,6 +282,15 @@ def test_slurm_profile_gives_each_torch_rule_a_gpu(tmp_path):
         resources = dict(item.split("=", 1) for item in line.split(", "))
         assert {"cpus_per_task", "mem_mb", "runtime"} <= set(resources), rule
         assert resources.get("gpu") == ("1" if rule in gpu_rules else None), rule
+
+
+def test_torch_rules_take_the_gpu_the_workflow_profile_caps():
+    """On one machine, exactly the torch rules take the `gpu` resource (1 when their jobs run on
+    CUDA, 0 on the CPU: common.smk's USES_GPU), and the workflow profile allows one at a time."""
+    for name, body in job_rules().items():
+        assert ("gpu=int(USES_GPU)," in body) == (name in torch_rules()), name
+    profile = yaml.safe_load((ROOT / "profiles" / "default" / "config.yaml").read_text())
+    assert profile["resources"] == {"gpu": 1}
 
 
 def test_job_setup_does_not_load_the_compiler():

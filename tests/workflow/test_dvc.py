@@ -1,20 +1,25 @@
 """DVC on a throwaway git repository holding the session's smoke build: status, repro,
-experiments, and the default remote.
+experiments, and push and pull through a remote of the test's own (the project commits none:
+without one, push and pull stop with DVC's own message, checked on a fresh copy).
 
 The outputs are Snakemake's (conftest's `smoke_project`), recorded by `dvc commit` as `dvc repro`
 would have recorded them; the experiment then runs two stages' commands through DVC.
 """
 
+import csv
 import hashlib
+import io
 import json
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import copy_built, run, snakemake
+from conftest import ROOT, copy_built, copy_project, run, snakemake, stage_targets
+from intriguing.plan.params import flatten
 
 pytestmark = pytest.mark.slow
 
@@ -22,21 +27,27 @@ pytestmark = pytest.mark.slow
 #: cheap stages (transfer and readings: their noise rows), downstream of which lies the report.
 EXPERIMENT = "noise-seed-1"
 CHANGE = "transfer.noise_seed=1"
+HEADLINE = "reports/metrics/headline.json"
+
+
+def committed_repo(destination: Path, smoke_project: Path, mnist: Path) -> Path:
+    """A git repository of the project whose DVC outputs and dvc.lock are the smoke build's,
+    committed as a user commits results: the code first, then the report rendered at that
+    commit (its provenance names it), then the outputs and dvc.lock."""
+    project = copy_built(smoke_project, destination)
+    run(["git", "init", "-q"], project, mnist)
+    commit = (["dvc", "commit", "--force", "--quiet"], ["git", "add", "-A"])
+    for command in (*commit, ["git", "commit", "-qm", "code and smoke build"]):
+        run(command, project, mnist)
+    snakemake(project, "--force", "reports/report.md", mnist=mnist)
+    for command in (*commit, ["git", "commit", "-qm", "results"]):
+        run(command, project, mnist)
+    return project
 
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory, smoke_project, mnist_source) -> Path:
-    """A git repository of the project whose DVC outputs and dvc.lock are the smoke build's,
-    committed."""
-    project = copy_built(smoke_project, tmp_path_factory.mktemp("dvc") / "project")
-    for command in (
-        ["git", "init", "-q"],
-        ["dvc", "commit", "--force", "--quiet"],
-        ["git", "add", "-A"],
-        ["git", "commit", "-qm", "smoke build"],
-    ):
-        run(command, project, mnist_source)
-    return project
+    return committed_repo(tmp_path_factory.mktemp("dvc") / "project", smoke_project, mnist_source)
 
 
 def up_to_date(repo: Path, mnist: Path) -> None:
@@ -56,6 +67,52 @@ def test_smoke_build_is_up_to_date_for_dvc_and_snakemake(repo, mnist_source):
     assert (repo / "reports/report.html").is_file()
 
 
+#: One output of one job of every rule (the cheapest job of the smoke profile).
+ONE_OUTPUT_PER_RULE = {
+    "mnist": "data/raw/t10k-labels-idx1-ubyte.gz",
+    "split": "data/processed/split.npz",
+    "train": "models/softmax1.pt",
+    "evaluate": "reports/metrics/train/softmax1.json",
+    "filters": "reports/figures/train/ae400_filters.png",
+    "adversarial": "data/adversarial/softmax1_train.pt",
+    "amplify": "data/adversarial/m1_test_amplified.pt",
+    "adversarial_figures": "reports/plots/adversarial/distortions.csv",
+    "transfer": "reports/metrics/transfer/table4.json",
+    "figure7": "reports/metrics/transfer/figure7.json",
+    "spectral": "reports/metrics/spectral/softmax1.json",
+    "units": "reports/metrics/units/n100.json",
+    "units_summary": "reports/metrics/units.json",
+    "instability": "reports/metrics/instability/softmax1.json",
+    "advtrain": "models_advtrain/n100_wd_seed0.pt",
+    "advtrain_robustness": "reports/metrics/advtrain/n100_wd_seed0_robustness.json",
+    "advtrain_summary": "reports/metrics/advtrain.json",
+    "decay_reading": "reports/metrics/readings/decay/softmax1.json",
+    "decay_readings": "reports/metrics/readings/decay.json",
+    "report": "reports/report.md",
+}
+
+
+def test_rerun_jobs_give_the_same_bytes_so_dvc_finds_nothing_to_do(
+    smoke_project, mnist_source, tmp_path
+):
+    """Byte-stable outputs: one job of every rule rerun from the same inputs writes the same
+    bytes in every output DVC tracks (wall times and devices go to the jobs' logs and the run
+    record), so `dvc status` finds nothing modified and `dvc repro` reruns no stage."""
+    listed = snakemake(smoke_project, "--list-rules").stdout.splitlines()
+    rules = {line.split()[0] for line in listed if line.strip()} - set(stage_targets().values())
+    rules.discard("all")
+    assert rules <= ONE_OUTPUT_PER_RULE.keys(), rules - ONE_OUTPUT_PER_RULE.keys()
+    repo = committed_repo(tmp_path / "project", smoke_project, mnist_source)
+    outputs = [ONE_OUTPUT_PER_RULE[rule] for rule in sorted(rules)]
+    before = {path: (repo / path).stat().st_mtime_ns for path in outputs}
+    snakemake(repo, "--force", *outputs, mnist=mnist_source)
+    assert all((repo / path).stat().st_mtime_ns > before[path] for path in outputs)
+    status = json.loads(run(["dvc", "status", "--json"], repo, mnist_source).stdout)
+    assert status == {}, status
+    repro = run(["dvc", "repro"], repo, mnist_source).stdout
+    assert "Running stage" not in repro
+
+
 def experiment_data(repo: Path, name: str) -> dict:
     """`dvc exp show --json`'s params and metrics of the experiment called ``name``."""
     shown = json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout)
@@ -71,27 +128,45 @@ def experiment_data(repo: Path, name: str) -> dict:
 
 def test_noise_experiment_is_compared_and_applied(repo, mnist_source, tmp_path):
     """docs/experiments.md's recipe, on one experiment against the committed smoke build
-    (noise_seed 0): DVC reruns the stage that reads the key and the one downstream, through
+    (noise_seed 0): DVC reruns the stages that read the key and the one downstream, through
     their Snakemake commands, leaving both tools up to date; the experiment is shown with its
-    params and metrics, metrics and plots diffed, then applied."""
-    table2 = "reports/metrics/transfer/table2.json"
-    baseline = json.loads((repo / table2).read_text())
+    params and headline metrics in a table that fits a terminal, metrics and plots diffed, then
+    applied; a second draw makes a seed summary of the two experiments (not the baseline)."""
+    baseline = json.loads((repo / HEADLINE).read_text())
     ran = run(["dvc", "exp", "run", "-n", EXPERIMENT, "-S", CHANGE], repo, mnist_source).stdout
     stages = re.findall(r"Running stage '(\w+)'", ran)
     assert sorted(stages[:-1]) == ["readings", "transfer"] and stages[-1] == "report"
     up_to_date(repo, mnist_source)
     experiment = experiment_data(repo, EXPERIMENT)
     assert experiment["params"]["params.yaml"]["data"]["transfer"]["noise_seed"] == 1
-    stored = experiment["metrics"][table2]["data"]
-    # DVC's metrics are the JSON's numbers (it leaves the lists of error rates out)
-    assert stored["noise_distortion"] != baseline["noise_distortion"]  # other noise draws
+    assert list(experiment["metrics"]) == [HEADLINE]  # the one metrics file
+    stored = experiment["metrics"][HEADLINE]["data"]
+    assert stored["noise_accuracy"] != baseline["noise_accuracy"]  # other noise draws
     assert stored["mean_distortion"] == baseline["mean_distortion"]  # the same sets
-    table = run(["dvc", "exp", "show", "--no-pager", "--md"], repo).stdout
-    assert EXPERIMENT in table and "noise_seed" in table
+    assert not any("seconds" in key or "device" in key for key in flatten(stored))
+    # the recipe's table: only what differs, so it fits a terminal
+    shown = run(["dvc", "exp", "show", "--no-pager", "--only-changed", "--csv"], repo).stdout
+    header = next(csv.reader(io.StringIO(shown)))
+    assert "transfer.noise_seed" in header and len(header) <= 40, header
     diff = json.loads(run(["dvc", "metrics", "diff", "HEAD", EXPERIMENT, "--json"], repo).stdout)
-    assert table2 in diff and "reports/metrics/transfer/table4.json" in diff
-    # nothing upstream reran
-    assert not [name for name in diff if "/transfer/" not in name and "/readings/" not in name]
+    assert list(diff) == [HEADLINE] and "noise_accuracy.n200" in diff[HEADLINE]
+    second = run(["dvc", "exp", "run", "-n", "noise-seed-2", "-S", "transfer.noise_seed=2"], repo)
+    assert "Running stage 'transfer'" in second.stdout
+    shown_json = tmp_path / "experiments.json"
+    shown_json.write_text(run(["dvc", "exp", "show", "--json"], repo).stdout)
+    summary = run(
+        [
+            sys.executable,
+            "-m",
+            "intriguing.report.experiments",
+            str(shown_json),
+            "--vary",
+            "noise_seed",
+        ],
+        repo,
+    ).stdout
+    assert f"{EXPERIMENT}, noise-seed-2" in summary or f"noise-seed-2, {EXPERIMENT}" in summary
+    assert "| 2 |" in summary and "| 3 |" not in summary  # two experiments, the baseline not
     plots = tmp_path / "plots"
     run(["dvc", "plots", "diff", "HEAD", EXPERIMENT, "-o", str(plots)], repo)
     page = (plots / "index.html").read_text()
@@ -100,8 +175,8 @@ def test_noise_experiment_is_compared_and_applied(repo, mnist_source, tmp_path):
     run(["dvc", "exp", "apply", EXPERIMENT], repo)
     params = yaml.safe_load((repo / "params.yaml").read_text())
     assert params["transfer"]["noise_seed"] == 1
-    applied = json.loads((repo / table2).read_text())
-    assert applied["noise_distortion"] == stored["noise_distortion"]
+    applied = json.loads((repo / HEADLINE).read_text())
+    assert applied["noise_accuracy"] == stored["noise_accuracy"]
 
 
 def cached_outputs(repo: Path) -> list[str]:
@@ -126,20 +201,45 @@ def file_hashes(repo: Path, outputs: list[str]) -> dict[str, str]:
     }
 
 
-def test_push_and_pull_round_trip(repo, mnist_source):
-    """Push to the default remote, delete every cached output and the cache: pull restores each
-    file byte for byte, and DVC finds the workspace up to date. (Last in this file: the pulled
-    files' fresh modification times would make Snakemake rerun jobs of the tests above.)"""
+def test_push_and_pull_round_trip(repo, mnist_source, tmp_path):
+    """Push to a remote of the test's own (a local directory, set in the untracked
+    .dvc/config.local as a user would), delete every cached output and the cache: pull restores
+    each file byte for byte, and DVC finds the workspace up to date. (Last in this file: the
+    pulled files' fresh modification times would make Snakemake rerun jobs of the tests
+    above.)"""
     outputs = cached_outputs(repo)
     assert {"data/raw", "models", "data/adversarial"} <= set(outputs)
     before = file_hashes(repo, outputs)
     assert {"models/softmax1.pt", "data/adversarial/softmax1_train.pt"} <= before.keys()
     assert {"data/raw", "data/processed"} <= {str(Path(path).parent) for path in before}
-    run(["dvc", "push"], repo)
-    assert (repo.parent / "intriguing-dvc-remote").is_dir()
-    for output in outputs:
-        shutil.rmtree(repo / output)
-    shutil.rmtree(repo / ".dvc" / "cache")
-    run(["dvc", "pull"], repo)
-    assert file_hashes(repo, outputs) == before
-    assert "up to date" in run(["dvc", "status"], repo).stdout
+    remote = tmp_path / "dvc-remote"
+    run(["dvc", "remote", "add", "--local", "-d", "tmp", str(remote)], repo)
+    try:
+        run(["dvc", "push"], repo)
+        assert any(path.is_file() for path in remote.rglob("*"))
+        for output in outputs:
+            shutil.rmtree(repo / output)
+        shutil.rmtree(repo / ".dvc" / "cache")
+        run(["dvc", "pull"], repo)
+        assert file_hashes(repo, outputs) == before
+        assert "up to date" in run(["dvc", "status"], repo).stdout
+    finally:
+        run(["dvc", "remote", "remove", "--local", "tmp"], repo)
+
+
+def test_push_and_pull_without_a_remote_stop_with_dvcs_message(tmp_path):
+    """A fresh clone (the committed DVC config and dvc.lock, no cache): no remote is configured,
+    so `dvc pull` and `dvc push` fail with DVC's own word for it, which README.md and
+    docs/experiments.md quote. No smoke build needed."""
+    project = copy_project(tmp_path / "clone")
+    shutil.copy2(ROOT / "dvc.lock", project / "dvc.lock")
+    run(["git", "init", "-q"], project)
+    assert run(["dvc", "remote", "list"], project).stdout.strip() == ""
+    pull = run(["dvc", "pull"], project, check=False)
+    assert pull.returncode != 0
+    assert "No remote provided and no default remote set." in pull.stderr
+    assert "ERROR: failed to pull data from the cloud" in pull.stderr
+    push = run(["dvc", "push"], project, check=False)
+    assert push.returncode != 0
+    assert "ERROR: failed to push data to the cloud - config file error: no remote" in push.stderr
+    assert "dvc remote add -d <remote name> <remote url>" in push.stderr

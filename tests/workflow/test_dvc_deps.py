@@ -19,7 +19,7 @@ def stage_code(stage: str) -> list[Path]:
     rules = ROOT / "workflow" / "rules" / f"{stage}.smk"
     scripts = [(rules.parent / script).resolve() for script in SCRIPT.findall(rules.read_text())]
     assert scripts, f"{rules.name}: no rule runs a script"
-    return [rules.parent.parent / "Snakefile", rules.parent / "common.smk", rules, *scripts]
+    return [ROOT / "Snakefile", rules.parent / "common.smk", rules, *scripts]
 
 
 def covered(path: Path, deps: list[Path]) -> bool:

@@ -8,9 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
 
-from conftest import BIN, SNAKEMAKE, assert_same_payload, copy_built, snakemake, without_timing
+from conftest import BIN, SNAKEMAKE, copy_built, snakemake
 from intriguing.common import files
 
 pytestmark = pytest.mark.slow
@@ -74,20 +73,11 @@ def kill_and_resume(project: Path, rule: str, outputs: list[str], mnist: Path) -
 def test_killed_training_job_resumes_to_the_same_model(kill_project, smoke_project, mnist_source):
     (kill_project / MODEL).unlink()
     kill_and_resume(kill_project, "train", [MODEL], mnist_source)
-    resumed = torch.load(kill_project / MODEL, weights_only=True)
-    uninterrupted = torch.load(smoke_project / MODEL, weights_only=True)
-    assert_same_payload(resumed, uninterrupted)
+    assert (kill_project / MODEL).read_bytes() == (smoke_project / MODEL).read_bytes()
 
 
 def test_killed_attack_job_resumes_to_the_same_set(kill_project, smoke_project, mnist_source):
     outputs = ATTACK
     kill_and_resume(kill_project, "adversarial", outputs, mnist_source)
-    assert_same_payload(
-        torch.load(kill_project / outputs[0], weights_only=True),
-        torch.load(smoke_project / outputs[0], weights_only=True),
-    )
-    resumed, uninterrupted = (
-        without_timing((project / outputs[1]).read_text())
-        for project in (kill_project, smoke_project)
-    )
-    assert resumed == uninterrupted
+    for output in outputs:
+        assert (kill_project / output).read_bytes() == (smoke_project / output).read_bytes()

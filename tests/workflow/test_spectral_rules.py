@@ -41,7 +41,7 @@ def test_spectral_rule_writes_bounds_and_figure(spectral_project, network):
         assert row["upper"] > 0
         assert row["lower"] is None or 0 <= row["lower"] <= row["upper"] * (1 + 1e-9)
     assert result["lipschitz_upper_bound"] == pytest.approx(math.prod(r["upper"] for r in rows))
-    assert result["wall_seconds"] > 0
+    assert not {"device", "wall_seconds"} & result.keys()
     figure = spectral_project / f"reports/figures/spectral/{network}.png"
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     if network in ALEXNETS:

@@ -18,6 +18,7 @@ rule adversarial:
     resources:
         mem_mb=4096,
         runtime=120,
+        gpu=int(USES_GPU),
     params:
         spec=lambda wildcards: config["models"][wildcards.model],
         samples=lambda wildcards: SETTINGS["adversarial"][f"{wildcards.split}_samples"],

@@ -20,6 +20,7 @@ rule advtrain:
     resources:
         mem_mb=3072,
         runtime=120,
+        gpu=int(USES_GPU),
     params:
         spec=lambda wildcards: config["models"][wildcards.model],
         settings=advtrain_settings,
@@ -47,6 +48,7 @@ rule advtrain_robustness:
     resources:
         mem_mb=2048,
         runtime=30,
+        gpu=int(USES_GPU),
     params:
         spec=lambda wildcards: config["models"][wildcards.model],
         samples=SETTINGS["advtrain"]["robustness_samples"],

@@ -1,6 +1,7 @@
 # Paths, settings and input functions shared by the rules. Every output path of the workflow is
 # defined here; the other .smk files hold only rules, as `snakemake --lint` asks.
 from intriguing.data.mnist import FILES as MNIST_FILES
+from intriguing.plan.machine import project_path, uses_gpu
 from intriguing.plan.params import advtrain_run_settings, model_options
 from intriguing.plan.specs import ALEXNETS, DECAY_READINGS, UNITS_FIGURE_KINDS
 
@@ -8,6 +9,24 @@ from intriguing.plan.specs import ALEXNETS, DECAY_READINGS, UNITS_FIGURE_KINDS
 # AlexNets' SVDs). A fixed count, so that no command needs --cores to plan (--dag, --unlock):
 # Snakemake lowers it to --cores on a smaller machine, and a cluster job asks for this many.
 JOB_THREADS = 8
+# Whether the torch rules' jobs run on a GPU here (`device: cuda`, or `auto` with CUDA
+# available): each then takes one unit of the `gpu` resource, which the workflow profile caps
+# (profiles/default: one GPU; `--resources gpu=2` for two), else none, so CPU jobs run side by
+# side. The SLURM profile gives those rules `gpu: 1` whatever the login node has.
+USES_GPU = uses_gpu(config["device"])
+# The files and directories params.yaml names, by key (None where null): a relative path is
+# relative to the project root, and given to the jobs relative to where they run (the same
+# path, unless `--directory` runs the workflow elsewhere); check_machine has checked them.
+PROJECT_PATHS = {
+    key: project_path(value, workflow.basedir)
+    for key, value in {
+        "data.mnist_dir": config["data"]["mnist_dir"],
+        "spectral.alexnet_weights": config["spectral"]["alexnet_weights"],
+        "spectral.alexnet_original_weights": config["spectral"]["alexnet_original_weights"],
+        "units.imagefolder.root": config["units"]["imagefolder"]["root"],
+        "units.imagefolder.weights": config["units"]["imagefolder"]["weights"],
+    }.items()
+}
 
 # Data: the four MNIST files and the P1/P2 split.
 RAW_FILES = expand("data/raw/{name}", name=MNIST_FILES)
@@ -71,8 +90,8 @@ SPECTRAL_OPTIONS = {
     if key in ("download_weights", "alexnet_input_size", "linear_svd_max_weights")
 }
 ALEXNET_WEIGHTS = {
-    "alexnet_torchvision": config["spectral"]["alexnet_weights"],
-    "alexnet_original": config["spectral"]["alexnet_original_weights"],
+    "alexnet_torchvision": PROJECT_PATHS["spectral.alexnet_weights"],
+    "alexnet_original": PROJECT_PATHS["spectral.alexnet_original_weights"],
 }
 # Unit analysis (Section 3): per network its statistics and three figures (FIGURE_KINDS), and
 # the merged statistics; "imagefolder" is the torchvision/ImageFolder variant, on when a root
@@ -114,9 +133,13 @@ ADVTRAIN_FIGURE = "reports/figures/advtrain/training_loss.png"
 DECAY_MODELS = config["readings"]["decay_models"]
 DECAY_READING_METRICS = "reports/metrics/readings/decay/{model}.json"
 DECAY_READINGS_SUMMARY = "reports/metrics/readings/decay.json"
-# The reproduction report, and the per-job timings it reads (each job's `benchmark`).
+# The reproduction report; its headline metrics (the one DVC metrics file); the run record
+# (machine, GPU, each rule's wall time from the jobs' `benchmark` files), which DVC does not
+# track: it differs from run to run.
 REPORT_MD = "reports/report.md"
 REPORT_HTML = "reports/report.html"
+HEADLINE = "reports/metrics/headline.json"
+RUN_RECORD = "reports/run_record.md"
 BENCHMARKS = "reports/benchmarks"
 
 

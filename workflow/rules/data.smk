@@ -12,7 +12,7 @@ rule mnist:
         mem_mb=512,
         runtime=30,
     params:
-        mnist_dir=config["data"]["mnist_dir"],
+        mnist_dir=PROJECT_PATHS["data.mnist_dir"],
     script:
         "../scripts/mnist.py"
 

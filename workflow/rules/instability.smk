@@ -23,6 +23,7 @@ rule instability:
     resources:
         mem_mb=2048,
         runtime=10,
+        gpu=int(USES_GPU),
     params:
         spec=lambda wildcards: config["models"][wildcards.model],
         device=config["device"],

@@ -18,6 +18,7 @@ rule decay_reading:
     resources:
         mem_mb=4096,
         runtime=30,
+        gpu=int(USES_GPU),
     params:
         spec=lambda wildcards: config["models"][wildcards.model],
         readings=DECAY_READINGS,

@@ -29,6 +29,8 @@ rule report:
         html=report(
             REPORT_HTML, caption="../report/reproduction.rst", category="Reproduction report"
         ),
+        headline=HEADLINE,
+        record=RUN_RECORD,
     log:
         "logs/report.log",
     threads: 1
@@ -49,3 +51,4 @@ rule all_report:
     input:
         REPORT_MD,
         REPORT_HTML,
+        HEADLINE,

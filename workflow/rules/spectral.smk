@@ -23,6 +23,7 @@ rule spectral:
     resources:
         mem_mb=4096,
         runtime=30,
+        gpu=int(USES_GPU),
     params:
         spec=lambda wildcards: config["models"].get(wildcards.network),
         options=SPECTRAL_OPTIONS,

@@ -16,6 +16,7 @@ rule train:
     resources:
         mem_mb=4096,
         runtime=60,
+        gpu=int(USES_GPU),
     params:
         spec=lambda wildcards: config["models"][wildcards.model],
         options=train_options,
@@ -42,6 +43,7 @@ rule evaluate:
     resources:
         mem_mb=4096,
         runtime=10,
+        gpu=int(USES_GPU),
     params:
         spec=lambda wildcards: config["models"][wildcards.model],
         train_limit=SETTINGS["data"]["train_limit"],

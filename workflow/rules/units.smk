@@ -17,6 +17,7 @@ rule units:
     resources:
         mem_mb=2048,
         runtime=20,
+        gpu=int(USES_GPU),
     params:
         spec=lambda wildcards: config["models"][wildcards.model],
         feature_model=lambda wildcards: config["units"]["feature_models"].get(wildcards.model),
@@ -37,11 +38,11 @@ if UNITS_IMAGEFOLDER:
         """The same analysis on a torchvision classifier over the user's ImageFolder."""
         input:
             **(
-                {"weights": config["units"]["imagefolder"]["weights"]}
-                if config["units"]["imagefolder"]["weights"]
+                {"weights": PROJECT_PATHS["units.imagefolder.weights"]}
+                if PROJECT_PATHS["units.imagefolder.weights"]
                 else {}
             ),
-            root=config["units"]["imagefolder"]["root"],
+            root=PROJECT_PATHS["units.imagefolder.root"],
         output:
             **units_figures("imagefolder"),
             metrics=UNITS_METRICS.format(model="imagefolder"),
@@ -53,6 +54,7 @@ if UNITS_IMAGEFOLDER:
         resources:
             mem_mb=8192,
             runtime=120,
+            gpu=int(USES_GPU),
         params:
             imagefolder=config["units"]["imagefolder"],
             images=SETTINGS["units"]["imagefolder_images"],

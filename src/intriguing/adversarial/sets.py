@@ -65,7 +65,7 @@ def attack(
     return minimal_adversarial(model, x, choose_targets(labels, policy, seed), **options)
 
 
-def summary(result: AttackResult, policy: str, seconds: float) -> dict[str, Any]:
+def summary(result: AttackResult, policy: str) -> dict[str, Any]:
     """The metrics of one adversarial set (what `reports/metrics/adversarial/*.json` holds)."""
     success = result.success.cpu()
     distortion = result.distortion.cpu()
@@ -81,7 +81,6 @@ def summary(result: AttackResult, policy: str, seconds: float) -> dict[str, Any]
         "mean_distortion_all": float(distortion.mean()),
         "mean_iterations": float(result.iterations.float().mean()),
         "target_policy": policy,
-        "wall_seconds": seconds,
     }
 
 

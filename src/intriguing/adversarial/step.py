@@ -30,6 +30,7 @@ from intriguing.adversarial.sets import (
     summary,
 )
 from intriguing.common import files
+from intriguing.common.progress import log_bookkeeping
 from intriguing.common.runtime import configure_job, device_description, select_device
 from intriguing.data import mnist
 from intriguing.reference import paper_reference
@@ -79,10 +80,11 @@ def adversarial(
         "iterations": result.iterations.cpu(),
         "target_policy": policy,
     }
-    with files.atomic_path(output_set) as tmp:
-        torch.save(payload, tmp)
-    metrics = summary(result, policy, seconds)
-    metrics["device"] = device_description(target)
+    files.save_torch(output_set, payload)
+    log_bookkeeping(
+        f"{name}, {split} set attacked", wall_seconds=seconds, device=device_description(target)
+    )
+    metrics = summary(result, policy)
     affine = linear_map(model)
     if affine is not None:
         metrics["exact"] = exact_certificate(
@@ -149,18 +151,17 @@ def amplify(
     for mode, setting, set_file, metrics_file in readings:
         amplified, reached = amplify_perturbation(x, adversarial["x_adv"], **setting)
         value = stddev if mode == "stddev" else factor
-        with files.atomic_path(set_file) as tmp:
-            torch.save(
-                {
-                    **adversarial,
-                    "x_adv": amplified,
-                    "distortion": reached,
-                    "original_distortion": original,
-                    "amplification": mode,
-                    f"amplified_{mode}": value,
-                },
-                tmp,
-            )
+        files.save_torch(
+            set_file,
+            {
+                **adversarial,
+                "x_adv": amplified,
+                "distortion": reached,
+                "original_distortion": original,
+                "amplification": mode,
+                f"amplified_{mode}": value,
+            },
+        )
         files.write_json(
             metrics_file,
             {

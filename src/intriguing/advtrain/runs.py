@@ -109,17 +109,15 @@ def pool_summary(refreshes: list[dict[str, Any]]) -> dict[str, Any]:
     levels: dict[str, dict[str, Any]] = {}
     for refresh in refreshes:
         for level, stats in refresh["levels"].items():
-            entry = levels.setdefault(level, {"refreshes": 0, "attacked": 0, "wall_seconds": 0.0})
+            entry = levels.setdefault(level, {"refreshes": 0, "attacked": 0})
             entry["refreshes"] += 1
             entry["attacked"] += stats["attacked"]
-            entry["wall_seconds"] += stats["wall_seconds"]
             entry.setdefault("success_rates", []).append(stats["success_rate"])
             entry.setdefault("distortions", []).append(stats["mean_distortion"])
     return {
         level: {
             "refreshes": entry["refreshes"],
             "attacked": entry["attacked"],
-            "wall_seconds": entry["wall_seconds"],
             "mean_success_rate": statistics.fmean(entry["success_rates"]),
             "mean_distortion": statistics.fmean(entry["distortions"]),
             "last_distortion": entry["distortions"][-1],
@@ -154,8 +152,6 @@ def summarize_model(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[
             model: statistics.fmean(entry["transfer_error"][model] for entry in robustness)
             for model in transfer_models
         },
-        "wall_seconds_mean": statistics.fmean(run["wall_seconds"] for run in runs),
-        "attack_wall_seconds_mean": statistics.fmean(run["attack_wall_seconds"] for run in runs),
     }
 
 

@@ -21,6 +21,7 @@ from intriguing.advtrain.runs import (
     test_tensors,
 )
 from intriguing.common import files
+from intriguing.common.progress import log_bookkeeping
 from intriguing.common.runtime import configure_job, device_description, select_device
 from intriguing.data import mnist
 from intriguing.train.evaluation import count_errors, error_metrics
@@ -57,9 +58,14 @@ def train(
         "train_n": len(x),
         "pool_levels": pool_levels,
         "options": dict(settings),
-        "device": device_description(target),
         **{key: value for key, value in result.to_dict().items() if key != "curve"},
     }
+    log_bookkeeping(
+        f"{name}, seed {seed}, trained",
+        wall_seconds=result.wall_seconds,
+        attack_wall_seconds=result.attack_wall_seconds,
+        device=device_description(target),
+    )
     save_checkpoint(model_output, model, spec, provenance)
     metrics = error_metrics(model, {"train": (x, y), "test": (x_test, y_test)})
     metrics.update(
@@ -70,9 +76,6 @@ def train(
         pool_levels=pool_levels,
         epochs=settings["epochs"],
         steps=result.steps,
-        wall_seconds=result.wall_seconds,
-        attack_wall_seconds=result.attack_wall_seconds,
-        device=device_description(target),
         curve=result.curve,
         pool=pool_summary(result.refreshes),
     )
@@ -103,7 +106,12 @@ def robustness(
     _, x, labels = originals(data, "test", samples, seed)
     started = time.perf_counter()
     result = attack(model, x.to(target), labels.to(target), policy, seed, attack_options)
-    metrics = attack_summary(result, policy, time.perf_counter() - started)
+    log_bookkeeping(
+        f"{name}: test adversarials",
+        wall_seconds=time.perf_counter() - started,
+        device=device_description(target),
+    )
+    metrics = attack_summary(result, policy)
     metrics["mean_min_distortion"] = metrics.pop("mean_distortion")
     metrics["transfer_error"] = {}
     for path in transfer_sets:
@@ -112,7 +120,6 @@ def robustness(
         x_adv = adversarial["x_adv"][keep].to(target)
         wrong = count_errors(model, x_adv, adversarial["labels"][keep].to(target))
         metrics["transfer_error"][adversarial["model"]] = wrong / max(1, len(x_adv))
-    metrics["device"] = device_description(target)
     files.write_json(output, metrics)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import glob
+import io
 import json
 import os
 import tempfile
@@ -50,6 +51,22 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
 def write_text(path: str | os.PathLike[str], text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def save_torch(path: str | os.PathLike[str], payload: Any) -> None:
+    """`torch.save` atomically, and byte for byte the same for the same payload: saved through
+    memory, because torch names the archive's inner folder after the file it writes, which for
+    an atomic write is a random temporary name."""
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    write_bytes(path, buffer.getvalue())
 
 
 def write_json(path: str | os.PathLike[str], data: Any) -> None:

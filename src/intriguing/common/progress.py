@@ -46,6 +46,14 @@ class Progress:
             self.bar.close()
 
 
+def log_bookkeeping(what: str, **facts: Any) -> None:
+    """Write a job's bookkeeping (wall times, the device) to its log, not to its outputs: a
+    DVC-tracked output holds only what its inputs determine, so that a rerun gives the same bytes
+    (docs/operations.md, "Byte-stable outputs")."""
+    details = ", ".join(f"{key.replace('_', ' ')} {_format(value)}" for key, value in facts.items())
+    print(f"{what}: {details}", file=sys.stderr, flush=True)
+
+
 def _format(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 

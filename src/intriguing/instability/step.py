@@ -11,6 +11,7 @@ from typing import Any
 
 from intriguing.adversarial.attack import distortion
 from intriguing.common import files
+from intriguing.common.progress import log_bookkeeping
 from intriguing.common.runtime import configure_job, device_description, select_device
 from intriguing.instability.gains import (
     adversarial_pairs,
@@ -55,8 +56,11 @@ def instability(
         "lipschitz_upper_bound": spectral["lipschitz_upper_bound"],
         "network_gain_max": rows[-1]["cumulative_gain"]["max"],
         "network_looseness": rows[-1]["cumulative_looseness"],
-        "wall_seconds": time.perf_counter() - started,
-        "device": device_description(target),
     }
+    log_bookkeeping(
+        f"{name}: gains measured",
+        wall_seconds=time.perf_counter() - started,
+        device=device_description(target),
+    )
     files.write_json(metrics_path, result)
     plot_instability(result, figure_path)

@@ -111,7 +111,7 @@ def measure_reading(
         "noise_accuracy_figure7": rate(correct, len(labels)),
         "training": {
             key: provenance[key]
-            for key in ("seed", "lbfgs_iterations", "stop_reason", "final_loss", "wall_seconds")
+            for key in ("seed", "lbfgs_iterations", "stop_reason", "final_loss")
         },
     }
 

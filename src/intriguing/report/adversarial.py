@@ -27,7 +27,6 @@ def adversarial_section(
         "median distortion",
         "exact minimum (ours ÷ exact)",
         "target policy",
-        "wall time",
     ]
     rows, rates = [], []
     for key, m in adversarial.items():
@@ -49,7 +48,6 @@ def adversarial_section(
                 f"{m['median_distortion']:.4f}",
                 exact_cell(m.get("exact")),
                 m["target_policy"],
-                f"{m['wall_seconds']:.1f} s",
             ]
         )
     if not rows:

@@ -53,26 +53,34 @@ def with_verdict_board(sections: list[str]) -> list[str]:
     return [verdict_board(sections), *anchored]
 
 
-def verdict_board(sections: list[str]) -> str:
-    """A table of every section's verdicts: the claim (section; with the network a verdict is
-    about, when its line names one in code before it), the verdict, what it rests on (the
-    verdict's own sentence), and a link to the section."""
-    rows = []
+def verdicts(sections: list[str]) -> list[tuple[str, str | None, re.Match[str]]]:
+    """Every verdict the sections state, in order: (section title, the network or variant it is
+    about when its line names one in code before the verdict, the verdict's match: `word`,
+    `rest`, `sentence`)."""
+    found = []
     for section in sections:
         if not section.startswith("## "):
             continue
         title = section.splitlines()[0][3:].strip()
         for match in _VERDICT.finditer(section):
             line_start = section.rfind("\n", 0, match.start()) + 1
-            subject = re.search(r"`[^`]+`", section[line_start : match.start()])
-            claim = f"{title} ({subject.group()})" if subject else title
-            rows.append(
-                [
-                    f"[{claim}](#{anchor(title)})",
-                    f"**{match['word']}**{match['rest']}",
-                    _first_sentence(match["sentence"]),
-                ]
-            )
+            subject = re.search(r"`([^`]+)`", section[line_start : match.start()])
+            found.append((title, subject.group(1) if subject else None, match))
+    return found
+
+
+def verdict_board(sections: list[str]) -> str:
+    """A table of every section's verdicts: the claim (section; with the network a verdict is
+    about, when its line names one in code before it), the verdict, what it rests on (the
+    verdict's own sentence), and a link to the section."""
+    rows = [
+        [
+            f"[{f'{title} (`{subject}`)' if subject else title}](#{anchor(title)})",
+            f"**{match['word']}**{match['rest']}",
+            _first_sentence(match["sentence"]),
+        ]
+        for title, subject, match in verdicts(sections)
+    ]
     if not rows:
         return "## Verdicts\n\n_No section has a verdict yet._"
     return "\n\n".join(

@@ -7,9 +7,10 @@ Run the seeds as DVC experiments, then summarise them:
     uv run dvc exp show --json > experiments.json
     uv run python -m intriguing.report.experiments experiments.json > reports/seeds.md
 
-Experiments are grouped by all their params except `seed` (and the key given by --vary);
-each group with at least two members gets one row per metric: mean, standard deviation
-(n − 1 denominator), the number of runs and their values.
+Experiments (not the workspace, not the baselines they branch from) are grouped by all their
+params except `seed` (or the key given by --vary); each group with at least two experiments gets
+one row per numeric metric (the headline metrics, reports/metrics/headline.json): mean, standard
+deviation (n − 1 denominator), the number of experiments and their values.
 """
 
 from __future__ import annotations
@@ -25,12 +26,12 @@ from typing import Any
 from intriguing.plan.params import flatten
 from intriguing.report.format import markdown_table
 
-DEFAULT_METRICS = ("test_error", "mean_distortion", "success_rate", "lipschitz_upper_bound")
 
-
-def runs(shown: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
-    """(name, flat params, flat metrics) of every baseline and experiment in `dvc exp show
-    --json` output."""
+def experiments(
+    shown: list[dict[str, Any]],
+) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(name, flat params, flat metrics) of every experiment in `dvc exp show --json` output;
+    the rows' own data (the workspace, each baseline commit) are not experiments."""
 
     def parsed(name: str, data: dict[str, Any]):
         params = {
@@ -46,8 +47,6 @@ def runs(shown: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any], dic
         return name, params, metrics
 
     for row in shown:
-        if row.get("data"):
-            yield parsed(row.get("name") or _short(row["rev"]), row["data"])
         for experiment in row.get("experiments") or []:
             for revision in experiment.get("revs") or []:
                 if revision.get("data"):
@@ -65,22 +64,22 @@ def seed_groups(
 ) -> list[tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]]:
     """Runs grouped by their params without `vary` (matched as the last key component)."""
     groups: dict[str, tuple[dict[str, Any], list]] = {}
-    for name, params, metrics in runs(shown):
+    for name, params, metrics in experiments(shown):
         fixed = {k: v for k, v in params.items() if k.rsplit(".", 1)[-1] != vary}
         key = json.dumps(fixed, sort_keys=True, default=str)
         groups.setdefault(key, (fixed, []))[1].append((name, metrics))
     return [group for group in groups.values() if len(group[1]) >= 2]
 
 
-def summary_rows(
-    members: list[tuple[str, dict[str, Any]]], metrics: tuple[str, ...] = DEFAULT_METRICS
-) -> list[list[str]]:
-    """Per metric (whose last key component is in `metrics`) present in every run: mean ± std."""
+def summary_rows(members: list[tuple[str, dict[str, Any]]]) -> list[list[str]]:
+    """Per numeric metric present in every experiment: mean ± std."""
     keys = sorted(
         key
         for key in members[0][1]
-        if key.rsplit(".", 1)[-1] in metrics
-        and all(isinstance(m.get(key), int | float) for _, m in members)
+        if all(
+            isinstance(m.get(key), int | float) and not isinstance(m.get(key), bool)
+            for _, m in members
+        )
     )
     rows = []
     for key in keys:
@@ -105,7 +104,9 @@ def seed_report(shown: list[dict[str, Any]], vary: str = "seed") -> str:
     for index, (_, members) in enumerate(groups, 1):
         parts.append(f"## Group {index}: {', '.join(name for name, _ in members)}")
         parts.append(
-            markdown_table(["metric", "mean", "std", "runs", "values"], summary_rows(members))
+            markdown_table(
+                ["metric", "mean", "std", "experiments", "values"], summary_rows(members)
+            )
         )
     return "\n\n".join(parts) + "\n"
 

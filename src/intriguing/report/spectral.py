@@ -138,13 +138,10 @@ def mnist_bounds_section(
             results[network]["description"],
             results[network]["weights_detail"],
             bound(results[network]["lipschitz_upper_bound"]),
-            f"{results[network]['wall_seconds']:.2g} s",
         ]
         for network in networks
     ]
-    parts.append(
-        markdown_table(["model", "network", "weights", "product of uppers", "time"], summary)
-    )
+    parts.append(markdown_table(["model", "network", "weights", "product of uppers"], summary))
     layers = [
         [network, row["layer"], row["kind"], row["size"], bound(row["lower"]), bound(row["upper"])]
         for network in networks

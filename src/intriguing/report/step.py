@@ -11,15 +11,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from intriguing.common.files import read_json, write_text
+from intriguing.common.files import read_json, write_json, write_text
 from intriguing.reference import paper_reference
 from intriguing.reference.ledger import readings_ledger
 from intriguing.report.adversarial import adversarial_figures, adversarial_section
 from intriguing.report.advtrain import advtrain_section
 from intriguing.report.board import with_verdict_board
+from intriguing.report.headline import headline
 from intriguing.report.html_page import render_html
 from intriguing.report.instability import instability_section
-from intriguing.report.provenance import provenance, provenance_section, rule_wall_times
+from intriguing.report.provenance import provenance, provenance_section, run_record
 from intriguing.report.readings import render_readings
 from intriguing.report.spectral import mnist_bounds_section, table5_section
 from intriguing.report.train import (
@@ -55,37 +56,62 @@ InputPaths = Mapping[str, str | Sequence[str]]
 
 
 def report(inputs: InputPaths, outputs: Mapping[str, str], params: Mapping[str, Any]) -> None:
-    """Write `outputs["markdown"]` and `outputs["html"]` from the rule's named inputs (a path or
-    a list of paths per name of INPUT_NAMES, as `dict(snakemake.input)` gives them) and params:
-    `profile`, and optionally `benchmarks` (the folder of Snakemake's benchmark files),
-    `attack_temperature` (the attack loss's, default 1 as in the paper) and `run_params` (the
-    run's params.yaml, which the ledger of readings is checked against and marks)."""
+    """Write `outputs["markdown"]`, `outputs["html"]`, the headline metrics
+    (`outputs["headline"]`) and the run record (`outputs["record"]`) from the rule's named inputs
+    (a path or a list of paths per name of INPUT_NAMES, as `dict(snakemake.input)` gives them)
+    and params: `profile`, and optionally `benchmarks` (the folder of Snakemake's benchmark
+    files, read for the run record only), `attack_temperature` (the attack loss's, default 1 as
+    in the paper) and `run_params` (the run's params.yaml, which the ledger of readings is
+    checked against and marks)."""
     unknown = sorted(set(inputs) - set(INPUT_NAMES))
     if unknown:
         raise ValueError(f"report: unknown inputs {unknown}; known: {list(INPUT_NAMES)}")
     markdown_path, html_path = Path(outputs["markdown"]), Path(outputs["html"])
-    text = report_markdown(
+    record_path = Path(outputs["record"])
+    sections = report_sections(
         inputs,
-        params["profile"],
         markdown_path.parent,
-        params.get("benchmarks"),
         params.get("attack_temperature", 1.0),
         params.get("run_params"),
     )
+    text = report_markdown(sections, params["profile"], record_path.name)
     write_text(markdown_path, text)
     write_text(html_path, render_html(text, HTML_TITLE, html_path.parent))
+    write_json(
+        outputs["headline"],
+        headline(
+            paper_reference(),
+            _read_by_stem(_paths(inputs, "metrics")),
+            _read_by_stem(_paths(inputs, "adversarial")),
+            _read_by_stem(_paths(inputs, "transfer")),
+            _read_single(inputs, "advtrain"),
+            sections,
+        ),
+    )
+    write_text(record_path, run_record(params["profile"], params.get("benchmarks")))
 
 
-def report_markdown(
+def report_markdown(sections: list[str], profile: str, record_name: str) -> str:
+    """The report's Markdown: the verdict board, the sections and the provenance."""
+    reference = paper_reference()
+    parts = [
+        "# Intriguing properties of neural networks — reproduction report",
+        f"Reproducing {reference['citation']} Profile: `{profile}`.",
+        *with_verdict_board([section for section in sections if section]),
+        provenance_section(provenance(profile), record_name),
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def report_sections(
     inputs: InputPaths,
-    profile: str,
     base_dir: Path,
-    benchmarks_dir: str | None = None,
     attack_temperature: float = 1.0,
     run_params: dict[str, Any] | None = None,
-) -> str:
-    """The report's Markdown; images are linked relative to `base_dir`, the report's folder.
-    The ledger of readings is rendered when `run_params` (the run's params.yaml) is given."""
+) -> list[str]:
+    """The report's sections in order (empty strings for what was not run); images are linked
+    relative to `base_dir`, the report's folder. The ledger of readings is rendered when
+    `run_params` (the run's params.yaml) is given."""
     reference = paper_reference()
     metrics = _read_by_stem(_paths(inputs, "metrics"))
     transfer = _read_by_stem(_paths(inputs, "transfer"))
@@ -157,13 +183,7 @@ def report_markdown(
                 readings_ledger(run_params), run_params, _read_single(inputs, "readings")
             )
         )
-    sections = [
-        "# Intriguing properties of neural networks — reproduction report",
-        f"Reproducing {reference['citation']} Profile: `{profile}`.",
-        *with_verdict_board([section for section in sections if section]),
-        provenance_section(provenance(profile), rule_wall_times(benchmarks_dir)),
-    ]
-    return "\n\n".join(sections) + "\n"
+    return sections
 
 
 def _paths(inputs: InputPaths, name: str) -> list[str]:

@@ -31,7 +31,7 @@ def _pct(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value * 100:.{digits}f}%"
 
 
-def _off_diagonal_mean(table: dict[str, Any], block: dict[str, Any] | None = None) -> float:
+def off_diagonal_mean(table: dict[str, Any], block: dict[str, Any] | None = None) -> float:
     block = block or table
     cells = [
         value
@@ -42,7 +42,7 @@ def _off_diagonal_mean(table: dict[str, Any], block: dict[str, Any] | None = Non
     return sum(cells) / len(cells)
 
 
-def _paper_off_diagonal_mean(reference: dict[str, Any], key: str = "error") -> float:
+def _paperoff_diagonal_mean(reference: dict[str, Any], key: str = "error") -> float:
     models = reference["models"]
     cells = [
         value
@@ -93,28 +93,28 @@ def claim_rows(metrics: Path, reference: dict[str, Any]) -> list[str]:
     if table2:
         lines.append(
             f"| Table 2: mean cross-model error on adversarials (off-diagonal) | "
-            f"{_pct(_off_diagonal_mean(table2))} | "
-            f"{_pct(_paper_off_diagonal_mean(reference['table2']))} |"
+            f"{_pct(off_diagonal_mean(table2))} | "
+            f"{_pct(_paperoff_diagonal_mean(reference['table2']))} |"
         )
     table4 = _read(metrics / "transfer" / "table4.json")
     if table4:
         lines.append(
             f"| Table 4: mean cross-training-set error on adversarials | "
-            f"{_pct(_off_diagonal_mean(table4))} | "
-            f"{_pct(_paper_off_diagonal_mean(reference['table4']))} |"
+            f"{_pct(off_diagonal_mean(table4))} | "
+            f"{_pct(_paperoff_diagonal_mean(reference['table4']))} |"
         )
         lines.append(
             f"| Table 4: the same, amplified to distortion 0.1 | "
-            f"{_pct(_off_diagonal_mean(table4, table4['amplified']))} | "
-            f"{_pct(_paper_off_diagonal_mean(reference['table4'], 'amplified_error'))} |"
+            f"{_pct(off_diagonal_mean(table4, table4['amplified']))} | "
+            f"{_pct(_paperoff_diagonal_mean(reference['table4'], 'amplified_error'))} |"
         )
         if "amplified_factor" in table4:
             factor = table4["amplified_factor"]
             lines.append(
                 f"| Table 4: the same, amplified ×{factor['requested_factor']:.2f} (the paper's "
                 f"relative increase, 0.06 to 0.1) | "
-                f"{_pct(_off_diagonal_mean(table4, factor))} | "
-                f"{_pct(_paper_off_diagonal_mean(reference['table4'], 'amplified_error'))} |"
+                f"{_pct(off_diagonal_mean(table4, factor))} | "
+                f"{_pct(_paperoff_diagonal_mean(reference['table4'], 'amplified_error'))} |"
             )
     figure7 = _read(metrics / "transfer" / "figure7.json")
     if figure7:

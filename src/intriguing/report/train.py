@@ -56,7 +56,8 @@ def error_table_section(
 
 
 def training_details_section(metrics: dict[str, dict[str, Any]]) -> str:
-    """How each model was trained: optimiser, iterations, stop reason, time, device."""
+    """How each model was trained: optimiser, iterations, stop reason (its wall time and device
+    are in the run record, reports/run_record.md)."""
     header = [
         "model",
         "network",
@@ -67,8 +68,6 @@ def training_details_section(metrics: dict[str, dict[str, Any]]) -> str:
         "L-BFGS iterations",
         "stop reason",
         "final loss",
-        "wall time",
-        "device",
     ]
     rows = []
     for model, m in metrics.items():
@@ -84,8 +83,6 @@ def training_details_section(metrics: dict[str, dict[str, Any]]) -> str:
                 str(t["lbfgs_iterations"]),
                 t["stop_reason"],
                 f"{t['final_loss']:.4f}",
-                f"{m['wall_seconds']:.1f} s",
-                m["device"],
             ]
         )
     return "\n\n".join(["## Training details", markdown_table(header, rows)])

@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from intriguing.common import files
+from intriguing.common.progress import log_bookkeeping
 from intriguing.common.runtime import configure_job, device_description, select_device
 from intriguing.plan.specs import ALEXNETS
 from intriguing.spectral.layers import trace_layers
@@ -40,7 +41,7 @@ def spectral(
     """Rule `spectral`: frame bounds of one network's layers as JSON and a bar plot.
 
     AlexNets take weights_file (optional); MNIST models model_path and their registry entry.
-    `wall_seconds` in the JSON is the time of the bounds alone (not of loading or downloading).
+    The time of the bounds alone (not of loading or downloading) goes to the job's log.
     """
     configure_job(threads)
     settings = SpectralOptions(**options)
@@ -64,15 +65,18 @@ def spectral(
         for prefix, module, shape in parts
         for layer in trace_layers(module, shape)
     ]
+    log_bookkeeping(
+        f"{network}: frame bounds",
+        wall_seconds=time.perf_counter() - start,
+        device=device_description(target),
+    )
     result |= {
-        "wall_seconds": time.perf_counter() - start,
         "input_shape": list(parts[0][2]),
         "rows": rows,
         "lipschitz_upper_bound": math.prod(row["upper"] for row in rows),
         "weights": weights.source,
         "weights_detail": weights.detail,
         "weights_fallback": weights.fallback,
-        "device": device_description(target),
         "options": options,
     }
     if network in ALEXNETS:

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from intriguing.common.progress import log_bookkeeping
 from intriguing.common.runtime import derive_seed, device_description, seed_everything
 from intriguing.data import mnist
 from intriguing.train.models import (
@@ -55,7 +57,13 @@ def fit_model(
     seed_everything(model_seed)
     x, y = train_tensors(data, split, spec.train_set, train_limit, device)
     model = build_model(spec).to(device)
+    started = time.perf_counter()
     result = train(model, spec, x, y, TrainOptions(seed=model_seed, **options))
+    log_bookkeeping(
+        f"model {spec.name} trained",
+        wall_seconds=time.perf_counter() - started,
+        device=device_description(device),
+    )
     provenance = {
         "train_set": spec.train_set,
         "train_n": len(x),
@@ -64,7 +72,6 @@ def fit_model(
         "base_seed": seed,
         "optimizer": spec.optimizer,
         "options": options,
-        "device": device_description(device),
         "deterministic": torch.are_deterministic_algorithms_enabled(),
         **result.to_dict(),
     }

@@ -127,12 +127,11 @@ def save_checkpoint(path: str, model: Classifier, spec: ModelSpec, provenance: d
 
     The weights are stored as CPU tensors, so that a file made on a GPU loads on a machine
     without one, with or without ``map_location``."""
-    from intriguing.common.files import atomic_path
+    from intriguing.common.files import save_torch
 
     state = {key: value.detach().cpu() for key, value in model.state_dict().items()}
     payload = {"state_dict": state, "spec": spec.to_dict(), "provenance": provenance}
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    save_torch(path, payload)
 
 
 def load_checkpoint(

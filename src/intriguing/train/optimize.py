@@ -21,7 +21,6 @@ on the encoder's features (computed once, so L-BFGS on the top layer is cheap).
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -73,7 +72,6 @@ class TrainResult:
     final_loss: float = math.nan
     adam_epochs_run: int = 0
     stop_reason: str = "no training"
-    wall_seconds: float = 0.0
     loss_history: list[float] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -119,7 +117,6 @@ def train(
             f"'adam', not {spec.optimizer!r}"
         )
     result = TrainResult()
-    started = time.perf_counter()
     if spec.arch == "autoencoder":
         encoder = model.weight_layers[0]
         _pretrain_autoencoder(encoder, spec, x, options, result)
@@ -139,7 +136,6 @@ def train(
     model.eval()
     with torch.no_grad():
         result.final_loss = objective(model, spec, x, y, options.decay_reading).item()
-    result.wall_seconds = time.perf_counter() - started
     return result
 
 

@@ -69,8 +69,6 @@ def evaluate(
         for half in ("p1", "p2"):
             datasets[half] = train_tensors(data, split, half, train_limit, target)
     metrics = error_metrics(model, datasets)
-    metrics["wall_seconds"] = provenance["wall_seconds"]
-    metrics["device"] = provenance["device"]
     metrics["architecture"] = spec.describe()
     metrics["training"] = {
         key: provenance[key]

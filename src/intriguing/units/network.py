@@ -32,6 +32,7 @@ import torch
 from torch import nn
 
 from intriguing.common import files
+from intriguing.common.progress import log_bookkeeping
 from intriguing.common.runtime import configure_job, device_description, select_device
 from intriguing.plan.params import check_torchvision_classifier
 from intriguing.units.directions import (
@@ -311,17 +312,18 @@ class UnitsJob:
         self,
         analyse: Callable[[torch.device], tuple[dict[str, Any], Callable[[int], np.ndarray]]],
     ) -> None:
-        """Run `analyse(device) -> (result, image)` on the job's hardware, record where and
-        how long, and write the JSON and the figures."""
+        """Run `analyse(device) -> (result, image)` on the job's hardware, log where and how
+        long, and write the JSON and the figures."""
         start = time.perf_counter()
         configure_job(self.threads)
         target = select_device(self.device)
         result, image = analyse(target)
-        result |= {
-            "profile": self.profile,
-            "device": device_description(target),
-            "wall_seconds": time.perf_counter() - start,
-        }
+        log_bookkeeping(
+            "units analysed",
+            wall_seconds=time.perf_counter() - start,
+            device=device_description(target),
+        )
+        result["profile"] = self.profile
         write_outputs(result, image, self.outputs)
 
 

@@ -208,7 +208,8 @@ def test_planning_the_workflow_does_not_import_torch():
     """The modules the Snakefile imports (params checks, job names) stay torch-free, so a
     Snakemake invocation (each DVC stage, cluster job and dry run) does not pay its import."""
     code = (
-        "import sys, intriguing.plan.params, intriguing.plan.specs, intriguing.data.mnist; "
+        "import sys, intriguing.plan.params, intriguing.plan.specs, intriguing.plan.machine, "
+        "intriguing.data.mnist; "
         "assert 'torch' not in sys.modules, 'torch imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

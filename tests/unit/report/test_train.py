@@ -8,8 +8,6 @@ def test_training_details_header_has_a_column_for_every_cell():
         "n100": {
             "architecture": "784 → 100 → 100 → 10 sigmoid",
             "train_n": 60000,
-            "wall_seconds": 12.5,
-            "device": "cpu",
             "training": {
                 "train_set": "all",
                 "optimizer": "lbfgs",

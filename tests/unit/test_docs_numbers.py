@@ -159,13 +159,16 @@ def best_pool(m: Metrics) -> tuple[str]:
     return (pct(pools[best]["test_error_mean"], 2),)
 
 
-def worst_pool_is_per_layer(m: Metrics) -> tuple[str]:
-    """The worst pool model's mean test error; the docs name it: the per-layer variant."""
+def worst_pool_is_per_layer_and_top(m: Metrics) -> tuple[str]:
+    """The worst pool models' mean test error, as the docs round it; the docs name them: the
+    per-layer variant, tied with the top-layer pool."""
     pools = pool_models(m)
+    errors = {k: pct(v["test_error_mean"], 2) for k, v in pools.items()}
     worst = max(pools, key=lambda k: pools[k]["test_error_mean"])
-    if worst != "n100_adv_layers":
-        return (f"not the worst pool model ({worst} is)",)
-    return (pct(pools[worst]["test_error_mean"], 2),)
+    tied = sorted(k for k in pools if errors[k] == errors[worst])
+    if tied != ["n100_adv_layers", "n100_adv_top"]:
+        return (f"not a tie of the per-layer and top-layer pools for the worst ({tied})",)
+    return (errors[worst],)
 
 
 def dropout_best_and_above_paper(m: Metrics) -> tuple[str, str]:
@@ -345,9 +348,9 @@ ENTRIES: list[DocNumber] = [
     ),
     entry(
         DIFFERENCES,
-        "per-layer variant is our worst pool model",
-        r"per-layer variant is our worst pool model \({NUM}%\)",
-        worst_pool_is_per_layer,
+        "per-layer variant is tied with the top-layer pool as our worst pool model",
+        r"per-layer variant is tied with the top-layer pool as our worst pool model \({NUM}%\)",
+        worst_pool_is_per_layer_and_top,
     ),
     entry(
         DIFFERENCES,
@@ -486,8 +489,8 @@ ENTRIES: list[DocNumber] = [
     # docs/benchmarks.md
     entry(
         "docs/benchmarks.md",
-        "with the same test errors as the stage's seed 0",
-        r"with the same test errors as the stage's seed 0 \({NUM}, {NUM}, {NUM}, {NUM}, {NUM}%\)",
+        "results has test errors",
+        r"results has test errors \({NUM}, {NUM}, {NUM}, {NUM}, {NUM}%\)",
         seed0_errors,
     ),
 ]
@@ -585,7 +588,7 @@ METRIC_CHANGES = [
     (
         "advtrain.json",
         lambda d: d["n100_adv_layers"].update(test_error_mean=0.0224),
-        "per-layer variant is our worst pool model",
+        "per-layer variant is tied with the top-layer pool as our worst pool model",
     ),
     (
         "transfer/table4.json",

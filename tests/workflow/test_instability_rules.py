@@ -64,7 +64,12 @@ def test_instability_rule(smoke_project, tmp_path):
             "instability": [str(metrics_path)],
             "instability_figures": [str(figures / f"{MODEL}.png")],
         },
-        {"markdown": str(markdown), "html": str(html)},
+        {
+            "markdown": str(markdown),
+            "html": str(html),
+            "headline": str(tmp_path / "headline.json"),
+            "record": str(tmp_path / "run_record.md"),
+        },
         {"profile": "smoke"},
     )
     text = markdown.read_text()

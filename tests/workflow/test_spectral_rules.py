@@ -67,7 +67,12 @@ def test_report_sets_table5_beside_ours_and_says_not_comparable(spectral_project
             "spectral": [str(metrics / f"{network}.json") for network in NETWORKS],
             "spectral_figures": [str(figures / f"{network}.png") for network in NETWORKS],
         },
-        {"markdown": str(markdown), "html": str(html)},
+        {
+            "markdown": str(markdown),
+            "html": str(html),
+            "headline": str(markdown.with_name("headline.json")),
+            "record": str(markdown.with_name("run_record.md")),
+        },
         {"profile": "smoke"},
     )
     text = markdown.read_text()

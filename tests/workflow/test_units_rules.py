@@ -87,7 +87,12 @@ def test_report_states_the_units_verdict(units_project, tmp_path):
             "units": str(units_project / "reports/metrics/units.json"),
             "units_figures": [str(path) for path in sorted(figures.iterdir())],
         },
-        {"markdown": str(markdown), "html": str(html)},
+        {
+            "markdown": str(markdown),
+            "html": str(html),
+            "headline": str(markdown.with_name("headline.json")),
+            "record": str(markdown.with_name("run_record.md")),
+        },
         {"profile": "smoke"},
     )
     text = markdown.read_text()

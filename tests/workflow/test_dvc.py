@@ -172,7 +172,13 @@ def test_noise_experiment_is_compared_and_applied(repo, mnist_source, tmp_path):
     plots = tmp_path / "plots"
     run(["dvc", "plots", "diff", "HEAD", EXPERIMENT, "-o", str(plots)], repo)
     page = (plots / "index.html").read_text()
-    assert "table2.csv" in page and "distortions.csv" in page
+    plots_defined = yaml.safe_load((repo / "dvc.yaml").read_text())["plots"]
+    titles = [
+        next(iter(plot.values()))["title"] for plot in plots_defined if isinstance(plot, dict)
+    ]
+    assert len(titles) == 3
+    for title in titles:  # each CSV plot drawn, its title as the page's JSON spells it
+        assert json.dumps(title)[1:-1] in page, title
     run(["git", "checkout", "--", "params.yaml"], repo)  # back to the baseline's noise_seed
     run(["dvc", "exp", "apply", EXPERIMENT], repo)
     params = yaml.safe_load((repo / "params.yaml").read_text())

@@ -69,10 +69,14 @@ def test_adversarial_figures_rule(smoke_project):
 
 
 @pytest.mark.parametrize(
-    ("temperature", "loss_text"),
-    [(1.0, "c·‖r‖² + cross-entropy(logits, target)"), (0.1, "temperature T = 0.1")],
+    ("temperature", "scale", "loss_text"),
+    [
+        (1.0, "none", "c·‖r‖² + cross-entropy(logits, target)"),
+        (0.1, "none", "temperature T = 0.1 (the paper's"),
+        (1.0, "logit_std", "T = 1 × the standard deviation of the original's clean logits"),
+    ],
 )
-def test_report_names_the_attack_loss(temperature, loss_text):
+def test_report_names_the_attack_loss(temperature, scale, loss_text):
     """The report's adversarial section states the loss the sets were made with."""
     metrics = {
         "n": 10,
@@ -82,5 +86,5 @@ def test_report_names_the_attack_loss(temperature, loss_text):
         "median_distortion": 0.04,
         "target_policy": "random",
     }
-    text = adversarial_section({"n100_train": metrics}, paper_reference(), temperature)
+    text = adversarial_section({"n100_train": metrics}, paper_reference(), temperature, scale)
     assert loss_text in text and "| n100 | train images | 10 |" in text

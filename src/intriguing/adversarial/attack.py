@@ -31,11 +31,23 @@ the cross-entropy of the logits divided by T, times T:
     T * CE(z / T, l) = T * log sum_j exp((z_j - z_l) / T)  ->  max(max_{j != l} z_j - z_l, 0)
 
 as T -> 0, Carlini and Wagner's margin, which is zero once l wins. T = 1 is the paper's loss;
-at T = 0.1 the other classes' weight in the gradient falls off as exp(-gap / T), so the
-minimisers approach the boundary's closest point (within 0.2% of the QP's optimum, tests) while
-the loss stays smooth enough for L-BFGS's curvature pairs (the margin's kink would keep every
-solve running to max_iterations). The pipeline keeps the paper's T = 1 by default
-(`adversarial.attack.temperature`); docs/benchmarks.md, "Attack", measures both.
+at lower T the other classes' weight in the gradient falls off as exp(-gap / T), so the
+minimisers approach the boundary's closest point while the loss stays smooth enough for
+L-BFGS's curvature pairs (the margin's kink would keep every solve running to max_iterations).
+
+What "lower" means depends on the logits' scale: the gaps are in the logits' units, and a weakly
+confident model (heavy weight decay: small logits) sees a T of 1 as a large one, every other
+class weighted alike, so its minimisers lie far past the boundary. ``temperature_scale``
+``logit_std`` therefore measures T in units of the example's own clean-logit spread,
+T = temperature * std_j(z_j(x)): for logits a z + b (a > 0) the loss is a times the same
+function, the minimisers trace the same family as c varies, and the attack comes as near the
+closest point on a small-logit model as on a confident one (tests: within 0.5% of the QP at two
+logit scales 20x apart, where one fixed T is 1.1-1.3x off on the smaller). ``none`` takes T in
+the logits' own units; temperature 1 with ``none`` is the paper's cross-entropy, the function's
+default. The pipeline's choice (`adversarial.attack.temperature`, `temperature_scale`) and the
+measurements behind it are the ledger's entry `attack_temperature`
+(src/intriguing/reference/readings.yaml); docs/benchmarks.md, "Attack", compares fixed T = 1
+and 0.1 with peer attacks.
 """
 
 from __future__ import annotations
@@ -184,6 +196,7 @@ def minimal_adversarial(
     gradient_tolerance: float = 1e-5,
     batch_size: BatchSize = 1024,
     temperature: float = 1.0,
+    temperature_scale: str = "none",
 ) -> AttackResult:
     """Approximate D(x, target) for every example (method: the docstrings of this module,
     :mod:`intriguing.adversarial.search` and :mod:`intriguing.adversarial.solver`).
@@ -194,7 +207,8 @@ def minimal_adversarial(
     relative objective decrease that ends a solve; gradient_tolerance: projected-gradient
     infinity norm that ends a solve; batch_size: examples optimised together (a number, or one
     per device type, `batch_size_on`); temperature: T of the loss T * CE(logits / T, target)
-    (1: the paper's cross-entropy; toward 0: the margin).
+    (1: the paper's cross-entropy; toward 0: the margin), in the units temperature_scale names
+    (``none``: the logits'; ``logit_std``: each example's clean-logit standard deviation).
     """
     batch_size = batch_size_on(batch_size, x.device)
     options = SearchOptions(
@@ -210,6 +224,7 @@ def minimal_adversarial(
         batch_size=batch_size,
         skip_solved=True,
         temperature=temperature,
+        temperature_scale=temperature_scale,
     )
     outcome = search_c(model, x, target, c_init, options)
     x_adv = outcome.x_adv.view_as(x)

@@ -4,9 +4,11 @@ For every example x0 with target l the search solves, for a sequence of c values
 
     minimise  c * |x - x0|^2 + T * CE(model(x) / T, l)    subject to  x in [0, 1]^m
 
-with the batched projected L-BFGS of :mod:`intriguing.adversarial.solver`, one batched model
-call per solver step. Larger c means smaller distortion: the search looks for the largest c
-that still reaches l. Every example has its own c search:
+(T per example, fixed for its whole search: ``temperature`` in the units ``temperature_scale``
+names, :func:`example_temperatures`) with the batched projected L-BFGS of
+:mod:`intriguing.adversarial.solver`, one batched model call per solver step. Larger c means
+smaller distortion: the search looks for the largest c that still reaches l. Every example has
+its own c search:
 
 * c search, per example: geometric bracketing (c multiplied or divided by c_factor) from
   c_init until one solve succeeds and one fails, then bisection in log c; it stops after
@@ -40,11 +42,24 @@ from intriguing.adversarial.solver import (
     update_directions,
 )
 
-__all__ = ["COMPACTION_FRACTION", "SearchOptions", "SearchOutcome", "search_c"]
+__all__ = [
+    "COMPACTION_FRACTION",
+    "TEMPERATURE_SCALES",
+    "SearchOptions",
+    "SearchOutcome",
+    "example_temperatures",
+    "search_c",
+]
 
 # Leave finished examples in the batch until this fraction of it has finished (removing rows
 # copies the whole L-BFGS history, so it is done in bulk).
 COMPACTION_FRACTION = 1 / 8
+
+#: What ``temperature`` is measured in: ``none``, the logits' own units (T = temperature for every
+#: example); ``logit_std``, the spread of the example's clean logits (T = temperature times the
+#: standard deviation over classes of model(x0)), which makes the loss, and so the attack's
+#: minimisers, the same for a model whose logits are a·z + b for any a > 0.
+TEMPERATURE_SCALES = ("none", "logit_std")
 
 
 @dataclass(frozen=True)
@@ -54,7 +69,8 @@ class SearchOptions:
     c_factor: bracketing ratio; c_steps: most solves per example; c_tolerance: stop once
     c_failure / c_success <= 1 + c_tolerance; solver: options of every solve; batch_size:
     examples optimised together; skip_solved: leave examples already classified as their
-    target out; temperature: T of the loss.
+    target out; temperature: T of the loss, in the units temperature_scale names
+    (TEMPERATURE_SCALES).
     """
 
     c_factor: float
@@ -64,6 +80,7 @@ class SearchOptions:
     batch_size: int
     skip_solved: bool
     temperature: float = 1.0
+    temperature_scale: str = "none"
 
 
 @dataclass
@@ -140,6 +157,11 @@ def search_c(
         raise ValueError("history, batch_size and c_steps must be at least 1")
     if not (math.isfinite(options.temperature) and options.temperature > 0):
         raise ValueError(f"temperature must be a positive number, got {options.temperature!r}")
+    if options.temperature_scale not in TEMPERATURE_SCALES:
+        raise ValueError(
+            f"unknown temperature_scale {options.temperature_scale!r}; "
+            f"allowed: {list(TEMPERATURE_SCALES)}"
+        )
     device = next((p.device for p in model.parameters()), x.device)
     count, input_shape = x.shape[0], tuple(x.shape[1:])
     x_flat = x.detach().reshape(count, -1).to(device)
@@ -157,7 +179,8 @@ def search_c(
         evaluations=torch.zeros(count, dtype=torch.long, device=device),
         target=target,
     )
-    evaluate = _Evaluator(model, input_shape, options.temperature)
+    temperatures = example_temperatures(model, x_flat.view(count, *input_shape), options)
+    evaluate = _Evaluator(model, input_shape, temperatures)
     rows: _Rows | None = None
     next_example = 0
     while True:
@@ -182,18 +205,32 @@ def search_c(
     return outcome
 
 
-class _Evaluator:
-    """The tempered cross-entropy, its input gradient and the prediction for flat images."""
+def example_temperatures(model: nn.Module, x: Tensor, options: SearchOptions) -> Tensor:
+    """The loss temperature T of every example of x (on x's device), by options.temperature_scale.
 
-    def __init__(
-        self,
-        model: nn.Module,
-        input_shape: tuple[int, ...],
-        temperature: float = 1.0,
-    ):
+    ``logit_std``: options.temperature times the standard deviation over classes of the clean
+    logits model(x0) (one forward pass, in batches of options.batch_size). An example whose
+    clean logits are all equal has no spread to measure and keeps T = options.temperature.
+    """
+    count = x.shape[0]
+    if options.temperature_scale == "none" or count == 0:
+        return torch.full((count,), options.temperature, dtype=x.dtype, device=x.device)
+    with torch.no_grad():
+        spread = torch.cat([model(part).std(dim=1) for part in x.split(options.batch_size)])
+    spread = torch.where(spread > 0, spread, torch.ones_like(spread)).to(x.dtype)
+    return options.temperature * spread
+
+
+class _Evaluator:
+    """The tempered cross-entropy, its input gradient and the prediction for flat images.
+
+    temperatures: T of every example of the caller's batch, looked up by the rows' index.
+    """
+
+    def __init__(self, model: nn.Module, input_shape: tuple[int, ...], temperatures: Tensor):
         self.model = model
         self.input_shape = input_shape
-        self.temperature = temperature
+        self.temperatures = temperatures
 
     def __call__(
         self, rows_x: Tensor, target: Tensor, index: Tensor, where: Callable[[int], str]
@@ -202,8 +239,9 @@ class _Evaluator:
             inputs = rows_x.detach().view(-1, *self.input_shape).requires_grad_(True)
             logits = self.model(inputs)
             _raise_if_not_finite(logits, "logits", index, where)
-            loss = self.temperature * F.cross_entropy(
-                logits / self.temperature, target, reduction="none"
+            temperature = self.temperatures[index].to(logits.dtype)
+            loss = temperature * F.cross_entropy(
+                logits / temperature[:, None], target, reduction="none"
             )
             (gradient,) = torch.autograd.grad(loss.sum(), inputs)
         gradient = gradient.reshape(rows_x.shape)

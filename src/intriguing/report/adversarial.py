@@ -11,10 +11,14 @@ from intriguing.report.format import image, markdown_table, percent
 
 
 def adversarial_section(
-    adversarial: dict[str, dict[str, Any]], reference: dict[str, Any], temperature: float = 1.0
+    adversarial: dict[str, dict[str, Any]],
+    reference: dict[str, Any],
+    temperature: float = 1.0,
+    temperature_scale: str = "none",
 ) -> str:
     """Success and mean minimum distortion of every adversarial set beside the paper's;
-    ``temperature`` is the attack loss's (params.yaml, adversarial.attack)."""
+    ``temperature`` and ``temperature_scale`` are the attack loss's (params.yaml,
+    adversarial.attack)."""
     paper = {**reference["table1"], **reference["table3"]}
     header = [
         "model",
@@ -72,10 +76,15 @@ def adversarial_section(
             "Box-constrained L-BFGS on c·‖r‖² + "
             + (
                 "cross-entropy(logits, target)"
-                if temperature == 1
-                else f"T·cross-entropy(logits/T, target) at temperature T = {temperature:g} (the "
-                "paper's loss is T = 1; a lower T comes nearer Carlini and Wagner's margin and "
-                "the closest point of the target's region)"
+                if temperature == 1 and temperature_scale == "none"
+                else "T·cross-entropy(logits/T, target) at temperature T = "
+                + (
+                    f"{temperature:g} × the standard deviation of the original's clean logits"
+                    if temperature_scale == "logit_std"
+                    else f"{temperature:g}"
+                )
+                + " (the paper's loss is T = 1; a lower T comes nearer Carlini and Wagner's "
+                "margin and the closest point of the target's region)"
             )
             + ", with a per-example search over c (bracketing, then bisection); distortion "
             "averaged over the successful examples.",

@@ -60,9 +60,9 @@ def report(inputs: InputPaths, outputs: Mapping[str, str], params: Mapping[str, 
     (`outputs["headline"]`) and the run record (`outputs["record"]`) from the rule's named inputs
     (a path or a list of paths per name of INPUT_NAMES, as `dict(snakemake.input)` gives them)
     and params: `profile`, and optionally `benchmarks` (the folder of Snakemake's benchmark
-    files, read for the run record only), `attack_temperature` (the attack loss's, default 1 as
-    in the paper) and `run_params` (the run's params.yaml, which the ledger of readings is
-    checked against and marks)."""
+    files, read for the run record only), `attack_temperature` and `attack_temperature_scale`
+    (the attack loss's, default 1 and "none" as in the paper) and `run_params` (the run's
+    params.yaml, which the ledger of readings is checked against and marks)."""
     unknown = sorted(set(inputs) - set(INPUT_NAMES))
     if unknown:
         raise ValueError(f"report: unknown inputs {unknown}; known: {list(INPUT_NAMES)}")
@@ -73,6 +73,7 @@ def report(inputs: InputPaths, outputs: Mapping[str, str], params: Mapping[str, 
         markdown_path.parent,
         params.get("attack_temperature", 1.0),
         params.get("run_params"),
+        params.get("attack_temperature_scale", "none"),
     )
     text = report_markdown(sections, params["profile"], record_path.name)
     write_text(markdown_path, text)
@@ -108,6 +109,7 @@ def report_sections(
     base_dir: Path,
     attack_temperature: float = 1.0,
     run_params: dict[str, Any] | None = None,
+    attack_temperature_scale: str = "none",
 ) -> list[str]:
     """The report's sections in order (empty strings for what was not run); images are linked
     relative to `base_dir`, the report's folder. The ledger of readings is rendered when
@@ -137,7 +139,10 @@ def report_sections(
             [("train_error", "train error"), ("test_error", "test error")],
         ),
         adversarial_section(
-            _read_by_stem(_paths(inputs, "adversarial")), reference, attack_temperature
+            _read_by_stem(_paths(inputs, "adversarial")),
+            reference,
+            attack_temperature,
+            attack_temperature_scale,
         ),
         *adversarial_figures(_paths(inputs, "adversarial_figures"), base_dir),
         transfer_section(

@@ -15,6 +15,7 @@ from scipy.optimize import fmin_l_bfgs_b, minimize
 from torch import Tensor, nn
 
 from intriguing.adversarial.attack import (
+    AttackResult,
     amplify,
     batch_size_on,
     choose_targets,
@@ -23,6 +24,9 @@ from intriguing.adversarial.attack import (
     minimal_adversarial_closest,
     minimize_penalty,
 )
+from intriguing.adversarial.exact import exact_minimal_distortion, linear_map
+from intriguing.adversarial.search import SearchOptions, example_temperatures
+from intriguing.adversarial.solver import SolverOptions
 
 PIXELS = 784
 CLASSES = 10
@@ -197,6 +201,104 @@ def test_bad_temperature_is_refused(softmax_model: nn.Module, temperature: float
     x, target = attack_inputs(2, torch.float64)
     with pytest.raises(ValueError, match="temperature must be a positive number"):
         minimal_adversarial(softmax_model, x, target, temperature=temperature)
+
+
+def logits_scaled(model: nn.Module, scale: float) -> nn.Module:
+    """A copy of the linear model with weights and bias times `scale`: the same decision regions
+    (so the same exact minimum) and logits `scale` times as large."""
+    scaled = copy.deepcopy(model)
+    scaled[1].weight.mul_(scale)
+    scaled[1].bias.mul_(scale)
+    return scaled
+
+
+def ratios_to_exact(model: nn.Module, x: Tensor, result: AttackResult) -> Tensor:
+    """Attack distortion / exact minimal distortion (adversarial.exact) per example."""
+    exact = exact_minimal_distortion(*linear_map(model), x, result.target)
+    assert exact.feasible.all()
+    return result.distortion / exact.distortion
+
+
+def assert_adversarial(model: nn.Module, result: AttackResult) -> None:
+    """Every example succeeded, and a plain forward pass on x_adv gives its target."""
+    assert result.success.all()
+    assert result.x_adv.min() >= 0 and result.x_adv.max() <= 1
+    assert torch.equal(model(result.x_adv).argmax(dim=1), result.target)
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.05])
+def test_logit_std_temperature_lands_at_exact_minimum_at_any_logit_scale(
+    softmax_model: nn.Module, scale: float
+) -> None:
+    """temperature_scale logit_std: within 1.02x of the exact minimum per example (here within
+    0.5%), for confident logits and for logits 20 times smaller (a weakly confident model, as
+    softmax3), and every returned point is adversarial."""
+    model = logits_scaled(softmax_model, scale)
+    x, target = attack_inputs(8, torch.float64)
+    result = minimal_adversarial(model, x, target, temperature=0.1, temperature_scale="logit_std")
+    assert_adversarial(model, result)
+    ratios = ratios_to_exact(model, x, result)
+    assert (ratios >= 1 - 1e-6).all() and (ratios <= 1.005).all()
+
+
+def test_fixed_temperature_drifts_from_exact_minimum_on_small_logits(
+    softmax_model: nn.Module,
+) -> None:
+    """Why the scale: at the same absolute T (logits' units) the small-logit model's attack lands
+    well above the exact minimum (T is large beside its logit gaps), the flat cross-entropy's
+    gap that softmax3 shows."""
+    model = logits_scaled(softmax_model, 0.05)
+    x, target = attack_inputs(8, torch.float64)
+    for temperature in (1.0, 0.1):
+        result = minimal_adversarial(model, x, target, temperature=temperature)
+        assert_adversarial(model, result)
+        assert ratios_to_exact(model, x, result).mean() > 1.05
+
+
+def search_options(temperature: float, temperature_scale: str) -> SearchOptions:
+    return SearchOptions(
+        c_factor=10.0,
+        c_steps=1,
+        c_tolerance=0.01,
+        solver=SolverOptions(max_iterations=1, history=1, tolerance=0.0, gradient_tolerance=0.0),
+        batch_size=3,
+        skip_solved=True,
+        temperature=temperature,
+        temperature_scale=temperature_scale,
+    )
+
+
+def test_example_temperatures_follow_the_clean_logits(softmax_model: nn.Module) -> None:
+    """logit_std: temperature x the std over classes of model(x0), per example (batched or
+    not); none: the temperature itself; all-equal logits keep the unscaled temperature."""
+    x, _ = attack_inputs(7, torch.float64)
+    spread = softmax_model(x).std(dim=1)
+    torch.testing.assert_close(
+        example_temperatures(softmax_model, x, search_options(0.1, "logit_std")), 0.1 * spread
+    )
+    assert torch.equal(
+        example_temperatures(softmax_model, x, search_options(0.1, "none")),
+        torch.full((7,), 0.1, dtype=torch.float64),
+    )
+    flat = logits_scaled(softmax_model, 0.0)
+    assert torch.equal(
+        example_temperatures(flat, x, search_options(0.1, "logit_std")),
+        torch.full((7,), 0.1, dtype=torch.float64),
+    )
+
+
+def test_unknown_temperature_scale_is_refused(softmax_model: nn.Module) -> None:
+    x, target = attack_inputs(2, torch.float64)
+    with pytest.raises(ValueError, match="unknown temperature_scale 'logits'"):
+        minimal_adversarial(softmax_model, x, target, temperature_scale="logits")
+
+
+def test_logit_std_temperature_on_sigmoid_network_stays_adversarial(mlp_model: nn.Module) -> None:
+    x, target = attack_inputs(24, torch.float32)
+    result = minimal_adversarial(
+        mlp_model, x, target, temperature=0.1, temperature_scale="logit_std"
+    )
+    assert_adversarial(mlp_model, result)
 
 
 def test_example_result_does_not_depend_on_batch(softmax_model: nn.Module) -> None:

@@ -2,11 +2,12 @@
 
 The paper's "λ Σ w_i²/k added to the total loss" fixes neither what the total loss averages
 over nor, therefore, the per-weight coefficient (``train.models.decay_coefficient``). For the
-softmax models the two readings differ by a factor of 10 in that coefficient, and the paper
-prints, per model, three numbers that depend on it: the train/test errors, the mean minimal
-distortion (exact for a linear model: ``adversarial.exact``) and the error on Gaussian noise.
-This module refits a softmax model under one reading and measures all three, so that the report
-can set each reading beside the paper.
+softmax models the readings set it to λ (mean_output), λ/10 (mean_example) or λ/2
+(half_mean_output), and the paper prints, per model, three numbers that depend on it: the
+train/test errors, the mean minimal distortion (exact for a linear model: ``adversarial.exact``)
+and the error on Gaussian noise. This module refits a softmax model under one reading and
+measures all three, so that the report can set each reading beside the paper, and applies the
+ledger's rule that picks the reading nearest the paper.
 """
 
 from __future__ import annotations

@@ -46,6 +46,7 @@ localrules:
     units_summary,
     advtrain_summary,
     decay_readings,
+    ae400_variants,
     report,
 
 

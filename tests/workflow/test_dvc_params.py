@@ -89,6 +89,8 @@ EXPLICIT: dict[str, Any] = {
     "advtrain.pool.target_policy": "random",
     "advtrain.pool.max_distortion": 0.5,
     "readings.decay_models": ["softmax1", "softmax2"],
+    "readings.ae400_variants.linear_decoder.decoder": "sigmoid",
+    "readings.ae400_variants.strict_top.top_tolerance_relative": 0.001,  # halving 0 is no change
     **{
         f"profiles.{profile}.advtrain.seeds": [*block["advtrain"]["seeds"], 7]
         for profile, block in BASELINE["profiles"].items()

@@ -133,6 +133,9 @@ ADVTRAIN_FIGURE = "reports/figures/advtrain/training_loss.png"
 DECAY_MODELS = config["readings"]["decay_models"]
 DECAY_READING_METRICS = "reports/metrics/readings/decay/{model}.json"
 DECAY_READINGS_SUMMARY = "reports/metrics/readings/decay.json"
+AE400_VARIANTS = config["readings"]["ae400_variants"]
+AE400_VARIANT_METRICS = "reports/metrics/readings/ae400/{variant}.json"
+AE400_VARIANTS_SUMMARY = "reports/metrics/readings/ae400.json"
 # The reproduction report; its headline metrics (the one DVC metrics file); the run record
 # (machine, GPU, each rule's wall time from the jobs' `benchmark` files), which DVC does not
 # track: it differs from run to run.

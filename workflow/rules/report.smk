@@ -24,6 +24,7 @@ rule report:
         advtrain_figure=ADVTRAIN_FIGURE,
         filters=expand(FILTERS_FIGURE, model=FILTER_MODELS),
         readings=DECAY_READINGS_SUMMARY,
+        readings_ae400=AE400_VARIANTS_SUMMARY,
     output:
         markdown=REPORT_MD,
         html=report(

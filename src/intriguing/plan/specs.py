@@ -20,12 +20,15 @@ ACTIVATION_MODULES = {"sigmoid": "Sigmoid", "relu": "ReLU", "tanh": "Tanh"}
 
 
 ARCHITECTURES = ("mlp", "autoencoder", "conv")
+#: The autoencoder's reconstruction outputs (ModelSpec.decoder).
+DECODERS = ("sigmoid", "linear")
 
-# The two readings of the paper's "λ Σ w_i²/k added to the total loss, where k is the number of
+# The readings of the paper's "λ Σ w_i²/k added to the total loss, where k is the number of
 # units in the layer" (the ledger, reference/readings.yaml, entry `decay_normalisation`): the
 # total loss is the cross-entropy averaged over the examples (a per-weight coefficient λ/k) or
-# over the examples × output units (equivalently, a per-weight coefficient λ·NUM_CLASSES/k).
-DECAY_READINGS = ("mean_output", "mean_example")
+# over the examples × output units (equivalently, a per-weight coefficient λ·NUM_CLASSES/k), or
+# the latter with the usual ½ of ½λΣw² (λ·NUM_CLASSES/(2k)).
+DECAY_READINGS = ("mean_output", "mean_example", "half_mean_output")
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,13 @@ class ModelSpec:
     only in training. `max_norm` (None: none) caps the L2 norm of every unit's incoming weight
     vector after each step of a mini-batch optimiser, the companion of dropout in Srivastava et
     al. 2014 (:func:`intriguing.train.models.constrain_norms`).
+
+    For `autoencoder` only (the AE400 variants of the ledger entry `ae400_pretraining`):
+    `decoder` is the reconstruction's output, `sigmoid` or `linear` (UFLDL's "linear decoder");
+    `pretrain_min_epochs` epochs of the autoencoder run before its relative-change stop may end
+    it (capped by the profile's `pretrain_epochs`); `top_tolerance_relative` (None: the
+    run's `train.tolerance_relative`) stops the top softmax's L-BFGS, 0 only on torch's own
+    tolerances or the iteration budget.
     """
 
     name: str
@@ -60,6 +70,9 @@ class ModelSpec:
     sparsity_target: float = 0.0
     sparsity_weight: float = 0.0
     autoencoder_decay: float = 0.0
+    decoder: str = "sigmoid"
+    pretrain_min_epochs: int = 0
+    top_tolerance_relative: float | None = None
 
     @classmethod
     def from_params(cls, name: str, entry: dict[str, Any]) -> ModelSpec:

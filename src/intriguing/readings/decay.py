@@ -2,11 +2,12 @@
 
 The paper's "λ Σ w_i²/k added to the total loss" fixes neither what the total loss averages
 over nor, therefore, the per-weight coefficient (``train.models.decay_coefficient``). For the
-softmax models the two readings differ by a factor of 10 in that coefficient, and the paper
-prints, per model, three numbers that depend on it: the train/test errors, the mean minimal
-distortion (exact for a linear model: ``adversarial.exact``) and the error on Gaussian noise.
-This module refits a softmax model under one reading and measures all three, so that the report
-can set each reading beside the paper.
+softmax models the readings set it to λ (mean_output), λ/10 (mean_example) or λ/2
+(half_mean_output), and the paper prints, per model, three numbers that depend on it: the
+train/test errors, the mean minimal distortion (exact for a linear model: ``adversarial.exact``)
+and the error on Gaussian noise. This module refits a softmax model under one reading and
+measures all three, so that the report can set each reading beside the paper, and applies the
+ledger's rule that picks the reading nearest the paper.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from intriguing.adversarial.sets import originals
 from intriguing.common.stats import wilson_interval
 from intriguing.data import mnist
 from intriguing.plan.specs import NUM_CLASSES
-from intriguing.train.evaluation import count_errors, error_metrics
-from intriguing.train.fit import fit_model, train_tensors
+from intriguing.readings.refit import refit
+from intriguing.train.evaluation import count_errors
 from intriguing.train.models import ModelSpec, decay_coefficient
 from intriguing.transfer.tables import gaussian_noise
 
@@ -74,21 +75,9 @@ def measure_reading(
     the originals and targets are Table 2's. noise: `stddevs` (unclipped Gaussian noise on the
     same originals, the paper's rows), `figure7` (σ of Figure 7's accuracy) and `seed`.
     """
-    model, provenance = fit_model(
-        spec,
-        data,
-        split,
-        {**options, "decay_reading": reading},
-        limits["train_limit"],
-        seed,
-        device,
+    model, measured = refit(
+        spec, data, split, {**options, "decay_reading": reading}, limits, seed, device
     )
-    model.requires_grad_(False)
-    x_train, y_train = train_tensors(data, split, spec.train_set, limits["train_limit"], device)
-    x_test = mnist.to_tensor(data.test_images[: limits["test_limit"]]).to(device)
-    y_test = torch.from_numpy(data.test_labels[: limits["test_limit"]].astype("int64"))
-    test = (x_test, y_test.to(device))
-    errors = error_metrics(model, {"train": (x_train, y_train), "test": test})
     _, x, labels = originals(data, "train", limits["samples"], attack["seed"])
     x, labels = x.to(device), labels.to(device)
     distortion = exact_distortions(model, x, labels, attack["target_policy"], attack["seed"])
@@ -104,15 +93,11 @@ def measure_reading(
         "reading": reading,
         "lambda": spec.weight_decay[-1],
         "coefficient": decay_coefficient(spec.weight_decay[-1], NUM_CLASSES, reading),
-        **errors,
+        **measured,
         "exact_distortion": float(distortion[reachable].mean()) if reachable.any() else None,
         "exact_reachable": rate(int(reachable.sum()), len(labels)),
         "noise_error": noise_error,
         "noise_accuracy_figure7": rate(correct, len(labels)),
-        "training": {
-            key: provenance[key]
-            for key in ("seed", "lbfgs_iterations", "stop_reason", "final_loss")
-        },
     }
 
 
@@ -133,6 +118,44 @@ def paper_row(model: str, reference: dict[str, Any], noise_stddevs: list[float])
     }
 
 
+#: (row key, paper key) of the numbers the ledger's rule compares (`decay_normalisation`).
+RULE_MEASURES = (
+    ("train_error", "train_error"),
+    ("test_error", "test_error"),
+    ("exact_distortion", "distortion"),
+)
+
+
+def paper_distance(rows: list[dict[str, Any]]) -> float | None:
+    """The ledger's distance of one reading's rows (each with its `paper` numbers) to the
+    paper: Σ over the rows and RULE_MEASURES of |measured − paper| / paper; None when a value
+    is missing (a reading with an unreachable distortion cannot be judged)."""
+    terms = []
+    for row in rows:
+        for ours, theirs in RULE_MEASURES:
+            measured, paper = row.get(ours), row["paper"].get(theirs)
+            if measured is None or not paper:
+                return None
+            terms.append(abs(measured - paper) / paper)
+    return sum(terms) if terms else None
+
+
+def nearest_reading(rows: list[dict[str, Any]], in_use: str) -> dict[str, Any]:
+    """The ledger's rule (`decay_normalisation`): each reading's `distances` to the paper over
+    every model it was measured on, and the `nearest` reading (an exact tie keeps `in_use`;
+    None when no reading can be judged). Every reading must cover the same models."""
+    by_reading: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_reading.setdefault(row["reading"], []).append(row)
+    covered = {reading: sorted(r["model"] for r in group) for reading, group in by_reading.items()}
+    if len({tuple(models) for models in covered.values()}) > 1:
+        raise ValueError(f"the decay readings cover different models: {covered}")
+    distances = {reading: paper_distance(group) for reading, group in by_reading.items()}
+    judged = [reading for reading, distance in distances.items() if distance is not None]
+    nearest = min(judged, key=lambda r: (distances[r], r != in_use)) if judged else None
+    return {"distances": distances, "nearest": nearest}
+
+
 def decay_summary(
     rows: list[dict[str, Any]],
     default: str,
@@ -140,14 +163,14 @@ def decay_summary(
     noise_stddevs: list[float],
     figure7_noise: float,
 ) -> dict[str, Any]:
-    """All rows with the paper's numbers beside each: what reports/metrics/readings/decay.json
-    holds and the report's Readings section renders."""
+    """All rows with the paper's numbers beside each, and the ledger's rule applied to them:
+    what reports/metrics/readings/decay.json holds and the report's Readings section renders."""
+    rows = [{**row, "paper": paper_row(row["model"], reference, noise_stddevs)} for row in rows]
     return {
         "param": "train.decay_reading",
         "default": default,
         "noise_stddevs": noise_stddevs,
         "figure7_noise": figure7_noise,
-        "rows": [
-            {**row, "paper": paper_row(row["model"], reference, noise_stddevs)} for row in rows
-        ],
+        "rows": rows,
+        **nearest_reading(rows, default),
     }

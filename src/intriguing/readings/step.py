@@ -1,4 +1,5 @@
-"""Stage `readings`: one entry point per rule (`decay_reading`, `decay_readings`), called by
+"""Stage `readings`: one entry point per rule (`decay_reading`, `decay_readings`,
+`ae400_variant`, `ae400_variants`), called by
 workflow/scripts/<rule>.py (docs/layout.md). The stage runs the cheap alternatives of the
 ledger of readings (src/intriguing/reference/readings.yaml) so the report can show them."""
 
@@ -9,6 +10,7 @@ from typing import Any
 from intriguing.common import files
 from intriguing.common.runtime import configure_job, select_device
 from intriguing.data import mnist
+from intriguing.readings.ae400 import measure_variant, variants_summary
 from intriguing.readings.decay import decay_summary, measure_reading
 from intriguing.reference import paper_reference
 from intriguing.train.fit import _raw_dir
@@ -52,5 +54,35 @@ def decay_readings(
         paper_reference(),
         noise_stddevs,
         figure7_noise,
+    )
+    files.write_json(output, summary)
+
+
+def ae400_variant(
+    variant: str,
+    base: dict[str, Any],
+    overrides: dict[str, Any],
+    raw_files: list[str],
+    split_path: str,
+    output: str,
+    options: dict[str, Any],
+    limits: dict[str, int | None],
+    seed: int,
+    device: str,
+    threads: int,
+) -> None:
+    """Rule `ae400_variant`: refit AE400 with one variant's options; its errors."""
+    configure_job(threads)
+    data, split = mnist.load_mnist(_raw_dir(raw_files)), mnist.load_split(split_path)
+    row = measure_variant(
+        variant, base, overrides, data, split, options, limits, seed, select_device(device)
+    )
+    files.write_json(output, row)
+
+
+def ae400_variants(default: str, variants: list[str], output: str) -> None:
+    """Rule `ae400_variants`: the default AE400 (train stage), every variant, the paper."""
+    summary = variants_summary(
+        files.read_json(default), [files.read_json(path) for path in variants], paper_reference()
     )
     files.write_json(output, summary)

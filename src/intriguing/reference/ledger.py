@@ -25,6 +25,8 @@ LEDGER_FIELDS = (
     "rerun",
 )
 LEDGER_OPTIONAL = ("measured",)
+INCONSISTENCY_FIELDS = ("id", "topic", "section", "paper", "finding", "bearing", "entries")
+INCONSISTENCY_OPTIONAL = ("slides",)
 RERUN_PREFIX = "uv run dvc exp run"
 SILENT = "silent"
 QUOTE_SEPARATOR = " … "
@@ -86,11 +88,105 @@ class LedgerEntry:
         return next(r for r in self.readings if r.name == name)
 
 
+@dataclass(frozen=True)
+class Inconsistency:
+    """A place where the paper's own numbers, or the talk's slides, disagree with each other."""
+
+    id: str
+    topic: str
+    section: str
+    paper: str
+    finding: str
+    bearing: str
+    entries: tuple[str, ...]
+    slides: str | None = None
+
+    @property
+    def quotes(self) -> list[str]:
+        """The quoted fragments of the paper."""
+        return self.paper.split(QUOTE_SEPARATOR)
+
+    @property
+    def slide_quotes(self) -> list[str]:
+        """The quoted fragments of the talk's slides (none when it quotes none)."""
+        return self.slides.split(QUOTE_SEPARATOR) if self.slides else []
+
+
+def _ledger_file() -> Any:
+    """readings.yaml, parsed."""
+    text = resources.files("intriguing.reference").joinpath("readings.yaml").read_text("utf-8")
+    return yaml.safe_load(text)
+
+
 def readings_ledger(params: Mapping[str, Any] | None = None) -> list[LedgerEntry]:
     """The ledger (src/intriguing/reference/readings.yaml), validated; with `params` (the run's
     params.yaml) every param key and every key a re-run command sets must exist in it."""
-    text = resources.files("intriguing.reference").joinpath("readings.yaml").read_text("utf-8")
-    return validate_ledger(yaml.safe_load(text), params)
+    return validate_ledger(_ledger_file(), params)
+
+
+def paper_inconsistencies() -> list[Inconsistency]:
+    """The paper's own inconsistencies recorded in the ledger, validated."""
+    raw = _ledger_file()
+    entry_ids = {entry.id for entry in validate_ledger(raw)}
+    return validate_inconsistencies(raw, entry_ids)
+
+
+def validate_inconsistencies(raw: Any, entry_ids: set[str]) -> list[Inconsistency]:
+    """Check the `inconsistencies` list of a parsed ledger (none: an empty list); raise
+    LedgerError naming the item and field at the first problem: a missing or unknown field, an
+    empty text or fragment, a duplicate id, or an `entries` id that is not a ledger entry."""
+    items = raw.get("inconsistencies", []) if isinstance(raw, Mapping) else None
+    if not isinstance(items, list):
+        raise LedgerError("readings.yaml: expected a list under `inconsistencies`")
+    found: list[Inconsistency] = []
+    for position, item in enumerate(items):
+        name = item.get("id") if isinstance(item, Mapping) else None
+        where = f"readings.yaml: inconsistency {name!r} (#{position})"
+
+        def fail(field: str, problem: str, where: str = where) -> LedgerError:
+            return LedgerError(f"{where}: field {field!r}: {problem}")
+
+        if not isinstance(item, Mapping):
+            raise LedgerError(f"{where}: expected a mapping of fields, got {type(item).__name__}")
+        for field in INCONSISTENCY_FIELDS:
+            if field not in item:
+                raise fail(field, "missing")
+        allowed = INCONSISTENCY_FIELDS + INCONSISTENCY_OPTIONAL
+        unknown = sorted(set(item) - set(allowed))
+        if unknown:
+            raise fail(unknown[0], f"unknown field; allowed: {list(allowed)}")
+        if isinstance(item["section"], int | float):
+            item = {**item, "section": str(item["section"])}
+        texts = ("id", "topic", "section", "paper", "finding", "bearing")
+        for field in (*texts, "slides") if "slides" in item else texts:
+            if not isinstance(item[field], str) or not item[field].strip():
+                raise fail(field, "expected a non-empty text")
+        if not _ID.fullmatch(item["id"]):
+            raise fail("id", "expected snake_case (a-z, 0-9, _)")
+        for field in ("paper", "slides"):
+            if field in item and any(not q.strip() for q in item[field].split(QUOTE_SEPARATOR)):
+                raise fail(field, f"an empty fragment (joined by {QUOTE_SEPARATOR!r})")
+        entries = item["entries"]
+        if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+            raise fail("entries", "expected a list of ledger entry ids (may be empty)")
+        strangers = sorted(set(entries) - entry_ids)
+        if strangers:
+            raise fail("entries", f"{strangers} are not ids of ledger entries")
+        if any(previous.id == item["id"] for previous in found):
+            raise fail("id", "duplicate id")
+        found.append(
+            Inconsistency(
+                id=item["id"],
+                topic=item["topic"].strip(),
+                section=item["section"].strip(),
+                paper=" ".join(item["paper"].split()),
+                finding=item["finding"].strip(),
+                bearing=item["bearing"].strip(),
+                entries=tuple(entries),
+                slides=" ".join(item["slides"].split()) if "slides" in item else None,
+            )
+        )
+    return found
 
 
 def validate_ledger(raw: Any, params: Mapping[str, Any] | None = None) -> list[LedgerEntry]:
@@ -100,6 +196,9 @@ def validate_ledger(raw: Any, params: Mapping[str, Any] | None = None) -> list[L
     or re-run key that `params` lacks, a re-run without a param or the reverse."""
     if not isinstance(raw, Mapping) or not isinstance(raw.get("entries"), list):
         raise LedgerError("readings.yaml: expected a mapping with a list under `entries`")
+    unknown = sorted(set(raw) - {"entries", "inconsistencies"})
+    if unknown:
+        raise LedgerError(f"readings.yaml: unknown top-level key {unknown[0]!r}")
     entries: list[LedgerEntry] = []
     seen: set[str] = set()
     for position, item in enumerate(raw["entries"]):
@@ -172,14 +271,17 @@ def _entry(item: Any, position: int, params: Mapping[str, Any] | None) -> Ledger
     )
 
 
-def unquoted(entries: Sequence[LedgerEntry], paper_text: str) -> list[tuple[str, str]]:
-    """(entry id, fragment) for every quoted fragment that is not in the paper's text, spaces
-    and line breaks aside: the check that each `paper` field quotes the paper exactly."""
-    text = " ".join(paper_text.split())
+def unquoted(
+    entries: Sequence[LedgerEntry | Inconsistency], source_text: str, field: str = "quotes"
+) -> list[tuple[str, str]]:
+    """(id, fragment) for every quoted fragment (the items' `field`: `quotes` of the paper,
+    `slide_quotes` of the talk's slides) that is not in `source_text`, spaces and line breaks
+    aside: the check that each item quotes its source exactly."""
+    text = " ".join(source_text.split())
     return [
         (entry.id, quote)
         for entry in entries
-        for quote in entry.quotes
+        for quote in getattr(entry, field)
         if " ".join(quote.split()) not in text
     ]
 

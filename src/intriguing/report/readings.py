@@ -6,8 +6,11 @@ intriguing.reference.ledger.readings_ledger): the topic and the paper's section,
 `dvc exp run` command that runs an alternative. When the run's params select a reading other
 than the ledger's default (say `-S train.decay_reading=mean_example`), the row names the one in
 use. Then, when the `readings` stage has run, the weight-decay readings measured: every model ×
-reading beside the paper's Tables 1 and 2 and Figure 7 (reports/metrics/readings/decay.json);
-a cell is marked ✱ when the paper's value lies outside our 95% interval, as elsewhere.
+reading beside the paper's Tables 1 and 2 and Figure 7 (reports/metrics/readings/decay.json),
+with the reading the ledger's rule picks; and the AE400 variants beside the default AE400 and
+the paper (reports/metrics/readings/ae400.json). A cell is marked ✱ when the paper's value lies
+outside our 95% interval, as elsewhere. Last, the paper's own inconsistencies, as the ledger
+records them.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from intriguing.reference.ledger import LedgerEntry, param_value
+from intriguing.reference.ledger import Inconsistency, LedgerEntry, param_value
 from intriguing.report.format import OUTSIDE_CI_MARK, markdown_table, percent
 
 TITLE = "## Readings — where the paper is ambiguous"
 DECAY_TITLE = "### Weight-decay readings, measured"
+AE400_TITLE = "### AE400 variants, measured"
+INCONSISTENCIES_TITLE = "### The paper's own inconsistencies"
 LEDGER_PATH = "src/intriguing/reference/readings.yaml"
 PAPER_WIDTH = 160
 MEANING_WIDTH = 110
@@ -37,10 +42,16 @@ _LATEX = (
 
 
 def render_readings(
-    ledger: Sequence[LedgerEntry], params: Mapping[str, Any], decay: Mapping[str, Any] | None
+    ledger: Sequence[LedgerEntry],
+    params: Mapping[str, Any],
+    decay: Mapping[str, Any] | None,
+    ae400: Mapping[str, Any] | None = None,
+    inconsistencies: Sequence[Inconsistency] = (),
 ) -> str:
-    """The report's Readings section (Markdown): the ledger's table and, when `decay` (the
-    `decay_readings` rule's metrics) is given, the measured weight-decay readings."""
+    """The report's Readings section (Markdown): the ledger's table, the measured weight-decay
+    readings (`decay`, the `decay_readings` rule's metrics) and AE400 variants (`ae400`, the
+    `ae400_variants` rule's), each or a line saying it was not run, and the paper's own
+    `inconsistencies` the ledger records."""
     rows = [ledger_row(entry, params) for entry in ledger]
     parts = [
         TITLE,
@@ -51,8 +62,39 @@ def render_readings(
             ["topic (§)", "the paper", "our reading", "alternatives", "evidence", "re-run"], rows
         ),
     ]
-    parts.append(decay_section(decay, params))
+    parts += [decay_section(decay, params), ae400_section(ae400)]
+    if inconsistencies:
+        parts.append(inconsistencies_section(inconsistencies))
     return "\n\n".join(parts)
+
+
+def inconsistencies_section(inconsistencies: Sequence[Inconsistency]) -> str:
+    """One row per place where the paper (or its talk) disagrees with itself."""
+    rows = [
+        [
+            cell(f"**{item.topic}** (§{item.section})"),
+            cell(f"“{shorten(plain(item.paper), PAPER_WIDTH)}”"),
+            cell(f"“{shorten(item.slides, PAPER_WIDTH)}”" if item.slides else "—"),
+            cell(item.finding),
+            cell(
+                item.bearing
+                + (
+                    f" Entries: {', '.join(f'`{e}`' for e in item.entries)}."
+                    if item.entries
+                    else ""
+                )
+            ),
+        ]
+        for item in inconsistencies
+    ]
+    return "\n\n".join(
+        [
+            INCONSISTENCIES_TITLE,
+            "Where the paper's numbers, or the talk's slides, disagree with each other whatever "
+            f"we read (`inconsistencies` in `{LEDGER_PATH}`), quoted exactly.",
+            markdown_table(["topic (§)", "the paper", "the slides", "finding", "bearing"], rows),
+        ]
+    )
 
 
 def ledger_row(entry: LedgerEntry, params: Mapping[str, Any]) -> list[str]:
@@ -159,28 +201,77 @@ def decay_section(decay: Mapping[str, Any] | None, params: Mapping[str, Any]) ->
             f"unclipped Gaussian noise (Table 2's rows) and the accuracy on σ = {heavy:g} noise "
             f"(Figure 7). {OUTSIDE_CI_MARK}: the paper's value lies outside our 95% interval.",
             markdown_table(header, rows),
-            nearest_sentence(decay["rows"]),
+            nearest_sentence(decay),
         ]
     )
 
 
-def nearest_sentence(rows: Sequence[Mapping[str, Any]]) -> str:
-    """Per model, the reading whose train and test errors lie nearest the paper's."""
-    best: dict[str, tuple[float, str]] = {}
-    for row in rows:
-        paper = row.get("paper", {})
-        pairs = [(row.get(k), paper.get(k)) for k in ("train_error", "test_error")]
-        if any(ours is None or theirs is None for ours, theirs in pairs):
-            continue
-        gap = sum(abs(ours - theirs) for ours, theirs in pairs)
-        if row["model"] not in best or gap < best[row["model"]][0]:
-            best[row["model"]] = (gap, row["reading"])
-    if not best:
-        return "No reading has both errors and the paper's values to compare."
-    nearest = ", ".join(
-        f"{model}: `{reading}` ({gap * 100:.2f} pp)" for model, (gap, reading) in best.items()
+def nearest_sentence(decay: Mapping[str, Any]) -> str:
+    """The ledger's rule (`decay_normalisation`) as the readings stage applied it: each
+    reading's distance to the paper and the reading it picks."""
+    distances = decay.get("distances") or {}
+    judged = {reading: d for reading, d in distances.items() if d is not None}
+    if not judged or decay.get("nearest") is None:
+        return "The ledger's rule could judge no reading: a distortion or a paper value is missing."
+    listed = ", ".join(f"`{reading}` {d:.3f}" for reading, d in sorted(judged.items()))
+    return (
+        "The ledger's rule (entry `decay_normalisation`): the sum over the models of the "
+        "relative differences from the paper of the train error, test error and distortion "
+        f"— {listed}; nearest: `{decay['nearest']}`."
     )
-    return f"Nearest the paper's train and test errors (sum of both differences): {nearest}."
+
+
+def ae400_section(ae400: Mapping[str, Any] | None) -> str:
+    """The AE400 variants beside the default AE400 and the paper, or a line saying they were
+    not run."""
+    if not ae400 or not ae400.get("variants"):
+        return f"{AE400_TITLE}\n\nNot run: no AE400 variant measured yet (stage `readings`)."
+    paper = ae400.get("paper", {})
+    default = ae400.get("default", {})
+
+    def errors(row: Mapping[str, Any]) -> list[str]:
+        return [
+            rate_cell(
+                row.get(f"{part}_error"), row.get(f"{part}_error_ci95"), paper.get(f"{part}_error")
+            )
+            for part in ("train", "test")
+        ]
+
+    rows = [["default (`models.ae400`)", "—", *errors(default), "—"]]
+    for variant in ae400["variants"]:
+        options = ", ".join(
+            f"`{key}: {value}`" for key, value in variant.get("options", {}).items()
+        )
+        rows.append([f"`{variant['variant']}`", options, *errors(variant), _stopped(variant)])
+    return "\n\n".join(
+        [
+            AE400_TITLE,
+            "AE400 refitted with one option of `models.ae400` changed at a time "
+            "(`readings.ae400_variants`; ledger entry `ae400_pretraining`), with the default's "
+            f"seed. {OUTSIDE_CI_MARK}: the paper's value lies outside our 95% interval.",
+            markdown_table(
+                [
+                    "AE400",
+                    "options",
+                    "train error [95% CI] · paper",
+                    "test error [95% CI] · paper",
+                    "training",
+                ],
+                rows,
+            ),
+        ]
+    )
+
+
+def _stopped(row: Mapping[str, Any]) -> str:
+    """How a refit's two phases ended: autoencoder epochs and L-BFGS iterations, with why."""
+    training = row.get("training", {})
+    return (
+        f"autoencoder {training.get('pretrain_epochs_run', '—')} epochs "
+        f"({training.get('pretrain_stop_reason', '—')}); softmax "
+        f"{training.get('lbfgs_iterations', '—')} L-BFGS iterations "
+        f"({training.get('stop_reason', '—')})"
+    )
 
 
 def rate_cell(value: float | None, ci: Sequence[float] | None, paper: float | None) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from intriguing.common.files import read_json, write_json, write_text
 from intriguing.reference import paper_reference
-from intriguing.reference.ledger import readings_ledger
+from intriguing.reference.ledger import paper_inconsistencies, readings_ledger
 from intriguing.report.adversarial import adversarial_figures, adversarial_section
 from intriguing.report.advtrain import advtrain_section
 from intriguing.report.board import with_verdict_board
@@ -49,6 +49,7 @@ INPUT_NAMES = (
     "advtrain_figure",
     "filters",
     "readings",
+    "readings_ae400",
 )
 HTML_TITLE = "intriguing — reproduction report"
 
@@ -185,7 +186,11 @@ def report_sections(
     if run_params is not None:
         sections.append(
             render_readings(
-                readings_ledger(run_params), run_params, _read_single(inputs, "readings")
+                readings_ledger(run_params),
+                run_params,
+                _read_single(inputs, "readings"),
+                _read_single(inputs, "readings_ae400"),
+                paper_inconsistencies(),
             )
         )
     return sections

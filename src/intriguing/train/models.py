@@ -93,12 +93,15 @@ def decay_coefficient(lam: float, units: int, reading: str) -> float:
     `reading` is one of ``DECAY_READINGS``: ``mean_example`` α = λ/k (the decay added to the
     cross-entropy averaged over examples); ``mean_output`` α = λ·NUM_CLASSES/k (added to the
     cross-entropy averaged over examples × outputs, the objective then scaled by NUM_CLASSES so
-    that its data term stays the mean cross-entropy).
+    that its data term stays the mean cross-entropy); ``half_mean_output`` half of that, the ½
+    of ½λΣw².
     """
     if reading == "mean_example":
         return lam / units
     if reading == "mean_output":
         return lam * NUM_CLASSES / units
+    if reading == "half_mean_output":
+        return lam * NUM_CLASSES / (2 * units)
     raise ValueError(f"unknown weight-decay reading {reading!r}; allowed: {DECAY_READINGS}")
 
 

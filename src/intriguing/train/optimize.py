@@ -21,12 +21,13 @@ on the encoder's features (computed once, so L-BFGS on the top layer is cheap).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import torch
 from torch import nn
 
 from intriguing.common.progress import Progress
+from intriguing.plan.specs import DECODERS
 from intriguing.train.models import (
     Classifier,
     ModelSpec,
@@ -116,10 +117,13 @@ def train(
             f"model {spec.name}: max_norm constrains mini-batch steps; it needs optimizer "
             f"'adam', not {spec.optimizer!r}"
         )
+    _check_autoencoder_options(spec)
     result = TrainResult()
     if spec.arch == "autoencoder":
         encoder = model.weight_layers[0]
         _pretrain_autoencoder(encoder, spec, x, options, result)
+        if spec.top_tolerance_relative is not None:
+            options = replace(options, tolerance_relative=spec.top_tolerance_relative)
         encoder.requires_grad_(False)
         feature_layers = model.layers[: list(model.layers).index(encoder) + 2]  # up to the code
         with torch.no_grad():
@@ -139,6 +143,22 @@ def train(
     return result
 
 
+def _check_autoencoder_options(spec: ModelSpec) -> None:
+    """Refuse the autoencoder's own options on another architecture, or an unknown decoder."""
+    if spec.arch != "autoencoder":
+        defaults = ModelSpec(spec.name, "autoencoder", (), "all", "lbfgs")
+        for option in ("decoder", "pretrain_min_epochs", "top_tolerance_relative"):
+            if getattr(spec, option) != getattr(defaults, option):
+                raise ValueError(
+                    f"model {spec.name}: {option} is an option of the autoencoder, not of "
+                    f"arch {spec.arch!r}"
+                )
+    if spec.decoder not in DECODERS:
+        raise ValueError(
+            f"model {spec.name}: unknown decoder {spec.decoder!r}; allowed: {DECODERS}"
+        )
+
+
 def levelled_off(previous: float | None, current: float, tolerance: float) -> bool:
     """Did the objective fall by less than the fraction `tolerance` since `previous`?"""
     return previous is not None and tolerance > 0 and previous - current < tolerance * abs(current)
@@ -147,8 +167,9 @@ def levelled_off(previous: float | None, current: float, tolerance: float) -> bo
 def _pretrain_autoencoder(
     encoder: nn.Linear, spec: ModelSpec, x: torch.Tensor, options: TrainOptions, result
 ) -> None:
-    """Sparse autoencoder (sigmoid code, sigmoid reconstruction) by mini-batch Adam, until its
-    epoch loss levels off (``tolerance_relative``) or ``pretrain_epochs`` have run.
+    """Sparse autoencoder (sigmoid code; sigmoid reconstruction, or linear with ``decoder:
+    linear``) by mini-batch Adam, until its epoch loss levels off (``tolerance_relative``,
+    checked from epoch ``pretrain_min_epochs`` on) or ``pretrain_epochs`` have run.
 
     Loss per image: ½‖x̂ − x‖² + β·KL(ρ ‖ ρ̂) + (λ/2)·(‖W_enc‖² + ‖W_dec‖²), with ρ̂ the mean
     activation of each hidden unit over the batch (ρ = sparsity_target, β = sparsity_weight,
@@ -172,7 +193,9 @@ def _pretrain_autoencoder(
         for start in range(0, len(flat), options.batch_size):
             batch = flat[order[start : start + options.batch_size]]
             code = torch.sigmoid(encoder(batch))
-            reconstruction = torch.sigmoid(decoder(code))
+            reconstruction = decoder(code)
+            if spec.decoder == "sigmoid":
+                reconstruction = torch.sigmoid(reconstruction)
             rho_hat = code.mean(dim=0).clamp(1e-6, 1 - 1e-6)
             sparsity = (
                 rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))
@@ -193,7 +216,8 @@ def _pretrain_autoencoder(
             progress.update(loss=value)
         result.pretrain_epochs_run += 1
         result.pretrain_loss = total / batches
-        if levelled_off(previous, result.pretrain_loss, options.tolerance_relative):
+        may_stop = result.pretrain_epochs_run >= spec.pretrain_min_epochs
+        if may_stop and levelled_off(previous, result.pretrain_loss, options.tolerance_relative):
             result.pretrain_stop_reason = "converged (relative change)"
             break
         previous = result.pretrain_loss

@@ -10,18 +10,29 @@ import pytest
 import yaml
 
 from conftest import ROOT
+from intriguing.readings.decay import nearest_reading
 from intriguing.reference import paper_reference
 from intriguing.reference.ledger import (
     LedgerError,
+    paper_inconsistencies,
     param_exists,
     readings_ledger,
     unquoted,
+    validate_inconsistencies,
     validate_ledger,
 )
 from intriguing.report.format import OUTSIDE_CI_MARK
-from intriguing.report.readings import DECAY_TITLE, TITLE, cell, render_readings
+from intriguing.report.readings import (
+    AE400_TITLE,
+    DECAY_TITLE,
+    INCONSISTENCIES_TITLE,
+    TITLE,
+    cell,
+    render_readings,
+)
 
 PAPER_TEXT = ROOT.parent / "shared" / "paper" / "intriguing-properties-of-neural-networks.md"
+SLIDES_TEXT = ROOT.parent / "shared" / "paper" / "blind-spots-talk-slides.txt"
 
 
 @pytest.fixture(scope="module")
@@ -195,6 +206,7 @@ def decay_metrics() -> dict[str, Any]:
         "noise_stddevs": [0.1, 0.3],
         "figure7_noise": 1.0,
         "rows": [output, example],
+        **nearest_reading([output, example], "mean_output"),
     }
 
 
@@ -252,7 +264,14 @@ def test_measured_table_shows_every_value_beside_the_paper(params):
         f"31.00% [28.20%, 33.90%] {OUTSIDE_CI_MARK} · 51.00%",
     ):
         assert expected in example, expected
-    assert "softmax1: `mean_output`" in text  # nearest the paper's train and test errors
+    assert "nearest: `mean_output`" in text  # the ledger's rule
+    assert "`mean_example` 0.532" in text and "`mean_output` 0.094" in text
+
+
+def test_the_rule_that_judged_no_reading_says_so(params):
+    decay = {**decay_metrics(), "distances": {"mean_output": None}, "nearest": None}
+    text = render_readings(readings_ledger(params), params, decay)
+    assert "could judge no reading" in text
 
 
 def test_the_reading_the_run_selects_is_the_one_marked(params):
@@ -280,3 +299,129 @@ def test_docs_page_links_the_ledger():
     assert "../src/intriguing/reference/readings.yaml" in page
     assert "dvc exp run -S" in page
     assert Path(ROOT / "src/intriguing/reference/readings.yaml").exists()
+
+
+def ae400_metrics() -> dict[str, Any]:
+    """The `ae400_variants` rule's metrics: the default AE400 and one variant."""
+    return {
+        "model": "ae400",
+        "paper": {"train_error": 0.0057, "test_error": 0.019},
+        "default": {
+            "train_error": 0.019,
+            "train_error_ci95": [0.018, 0.020],
+            "test_error": 0.026,
+            "test_error_ci95": [0.023, 0.030],
+        },
+        "variants": [
+            {
+                "model": "ae400",
+                "variant": "linear_decoder",
+                "options": {"decoder": "linear"},
+                "train_error": 0.006,
+                "train_error_ci95": [0.0055, 0.0066],
+                "test_error": 0.02,
+                "test_error_ci95": [0.017, 0.023],
+                "training": {
+                    "pretrain_epochs_run": 13,
+                    "pretrain_stop_reason": "converged (relative change)",
+                    "lbfgs_iterations": 175,
+                    "stop_reason": "converged (relative change)",
+                },
+            }
+        ],
+    }
+
+
+def test_ae400_variants_are_shown_beside_the_default_and_the_paper(params):
+    ledger = readings_ledger(params)
+    assert "Not run" in render_readings(ledger, params, None).split(AE400_TITLE, 1)[1]
+    text = render_readings(ledger, params, None, ae400_metrics())
+    default, variant = table_rows(text, AE400_TITLE)[2:]
+    assert f"1.90% [1.80%, 2.00%] {OUTSIDE_CI_MARK} · 0.57%" in default
+    assert "`linear_decoder`" in variant and "`decoder: linear`" in variant
+    assert "0.60% [0.55%, 0.66%] · 0.57%" in variant  # inside the interval: no mark
+    assert "autoencoder 13 epochs" in variant and "175 L-BFGS iterations" in variant
+
+
+# --- the paper's own inconsistencies -----------------------------------------------------------
+
+
+def inconsistency(**changes: Any) -> dict[str, Any]:
+    """A valid inconsistency, with `changes` applied (a value of ... removes the field)."""
+    base = {
+        "id": "rows_disagree",
+        "topic": "Two rows disagree",
+        "section": "4.2, Table 2",
+        "paper": "5.0% … 6.7%",
+        "slides": "Model A 0%",
+        "finding": "The noise row lies below the clean error.",
+        "bearing": "Not used to pick a reading.",
+        "entries": ["noise_seed"],
+    }
+    base.update(changes)
+    return {key: value for key, value in base.items() if value is not ...}
+
+
+def test_repository_inconsistencies_validate_and_name_ledger_entries():
+    items = paper_inconsistencies()
+    assert {"noise_below_clean_error", "slides_partner_trained_on_p2"} <= {i.id for i in items}
+    ids = {entry.id for entry in readings_ledger()}
+    assert all(set(item.entries) <= ids for item in items)
+
+
+@pytest.mark.skipif(
+    not (PAPER_TEXT.exists() and SLIDES_TEXT.exists()), reason="no paper or slides text"
+)
+def test_repository_inconsistencies_quote_the_paper_and_the_slides_exactly():
+    items = paper_inconsistencies()
+    assert unquoted(items, PAPER_TEXT.read_text("utf-8")) == []
+    assert unquoted(items, SLIDES_TEXT.read_text("utf-8"), "slide_quotes") == []
+    assert any(item.slides for item in items)
+    assert unquoted(items, "nothing", "slide_quotes") != []
+
+
+@pytest.mark.parametrize(
+    ("items", "names"),
+    [
+        ([inconsistency(finding=...)], ["rows_disagree", "finding", "missing"]),
+        ([inconsistency(colour="red")], ["rows_disagree", "colour", "unknown"]),
+        ([inconsistency(bearing=" ")], ["rows_disagree", "bearing", "non-empty"]),
+        ([inconsistency(slides="")], ["rows_disagree", "slides", "non-empty"]),
+        ([inconsistency(paper="5.0% …  … 6.7%")], ["rows_disagree", "paper", "empty fragment"]),
+        ([inconsistency(entries=["no_such"])], ["rows_disagree", "entries", "no_such"]),
+        ([inconsistency(entries="noise_seed")], ["rows_disagree", "entries", "list"]),
+        ([inconsistency(), inconsistency()], ["rows_disagree", "id", "duplicate"]),
+        ([inconsistency(id="Rows")], ["Rows", "id", "snake_case"]),
+        ("not a list", ["inconsistencies"]),
+    ],
+)
+def test_malformed_inconsistency_is_named_in_the_error(items, names):
+    with pytest.raises(LedgerError) as error:
+        validate_inconsistencies({"inconsistencies": items}, {"noise_seed"})
+    for name in names:
+        assert name in str(error.value)
+
+
+def test_inconsistencies_are_optional_and_slides_too():
+    assert validate_inconsistencies({"entries": []}, set()) == []
+    (item,) = validate_inconsistencies(
+        {"inconsistencies": [inconsistency(slides=...)]}, {"noise_seed"}
+    )
+    assert item.slides is None and item.slide_quotes == [] and item.quotes == ["5.0%", "6.7%"]
+
+
+def test_an_unknown_top_level_key_of_the_ledger_is_refused():
+    with pytest.raises(LedgerError, match="unknown top-level key 'inconsistency'"):
+        validate_ledger({"entries": [entry()], "inconsistency": []})
+
+
+def test_inconsistencies_are_rendered_after_the_measured_readings(params):
+    items = paper_inconsistencies()
+    text = render_readings(readings_ledger(params), params, None, None, items)
+    assert text.index(AE400_TITLE) < text.index(INCONSISTENCIES_TITLE)
+    rows = table_rows(text, INCONSISTENCIES_TITLE)
+    assert len(rows) == 2 + len(items)
+    assert len({row.replace(r"\|", "").count("|") for row in rows}) == 1, "ragged table"
+    for item, row in zip(items, rows[2:], strict=True):
+        assert cell(item.topic) in row and cell(item.finding) in row
+    assert INCONSISTENCIES_TITLE not in render_readings(readings_ledger(params), params, None)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from intriguing.common.stats import holm, spearman_bootstrap
+from intriguing.report.format import status_word
 
 REPRODUCED, PARTLY, NOT_REPRODUCED = "Reproduced", "Partly reproduced", "Not reproduced"
 HOLDS, PARTLY_HOLDS, DOES_NOT_HOLD = "Holds", "Partly holds", "Does not hold"
@@ -63,10 +64,11 @@ class Verdict:
 def share_state(agree: int, total: int, share: float = 1.0) -> str:
     """Reproduced when at least `share` of the items agree (all of them by default), partly
     when at least half do (at least one when `share` is below 1), not reproduced otherwise."""
+    if share >= 1:
+        return status_word(agree, total)
     if agree >= share * total:
         return REPRODUCED
-    enough_for_partly = 2 * agree >= total if share >= 1 else agree > 0
-    return PARTLY if enough_for_partly else NOT_REPRODUCED
+    return PARTLY if agree > 0 else NOT_REPRODUCED
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from intriguing.report.format import (
     percent,
 )
 from intriguing.report.verdicts import (
+    INCONCLUSIVE,
     AgreementCell,
     PairedCell,
     Verdict,
@@ -265,14 +266,15 @@ def noise_claims(
         for kind, positions in cell_groups(rows, columns, train_sets).items():
             claim = f"transfer {kind}{suffix} beats noise σ={noise_key}"
             labels = [f"{rows[i]} → {columns[j]}" for i, j in positions]
+            keys = [f"{rows[i]}_to_{columns[j]}" for i, j in positions]
             tests = block.get("mcnemar", {}).get(noise_key)
             if tests is None:
                 verdict = Verdict(
-                    "Inconclusive",
+                    INCONCLUSIVE,
                     "the transfer metrics hold no per-original errors to pair with noise "
                     "(made before they were stored).",
                 )
-                claims.append(JudgedClaim(claim, verdict, {"cells": labels}))
+                claims.append(JudgedClaim(claim, verdict, {}))
                 continue
             cells = [
                 PairedCell(
@@ -291,9 +293,8 @@ def noise_claims(
                     claim,
                     verdict,
                     {
-                        "cells": labels,
-                        "mcnemar_p": [cell.p_value for cell in cells],
-                        "mcnemar_p_holm": adjusted,
+                        "mcnemar_p": dict(zip(keys, [c.p_value for c in cells], strict=True)),
+                        "mcnemar_p_holm": dict(zip(keys, adjusted, strict=True)),
                     },
                 )
             )

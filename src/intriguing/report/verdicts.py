@@ -206,9 +206,17 @@ def pattern_verdict(
     inconclusive for fewer than three cells or an interval the resamples cannot give. Also the
     numbers as a dict for the metrics."""
     rho, (low, high) = spearman_bootstrap(ours, paper, resamples, seed)
-    numbers = {"spearman_rho": rho, "spearman_rho_ci95": [low, high], "cells": len(ours)}
     if math.isnan(rho) or math.isnan(low):
-        return Verdict(INCONCLUSIVE, f"{len(ours)} cells give no rank correlation."), numbers
+        return (
+            Verdict(INCONCLUSIVE, f"{len(ours)} cells give no rank correlation."),
+            {"cells": len(ours)},
+        )
+    numbers = {
+        "spearman_rho": rho,
+        "spearman_rho_low": low,
+        "spearman_rho_high": high,
+        "cells": len(ours),
+    }
     state = REPRODUCED if low > rho_threshold else PARTLY if low > 0 else NOT_REPRODUCED
     return (
         Verdict(

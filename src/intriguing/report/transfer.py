@@ -81,9 +81,9 @@ def block_rows(
     columns: list[str],
     n: int,
     label: str,
-) -> tuple[list[list[str]], list[RateComparison]]:
-    """Markdown rows of one block of a transfer table, and the comparisons with the paper."""
-    rows, comparisons = [], []
+) -> list[list[str]]:
+    """Markdown rows of one block of a transfer table, each cell beside the paper's."""
+    rows = []
     for name, row, row_ci, paper_row in zip(names, errors, intervals, paper_rows, strict=True):
         cells = [f"{label} {name}".strip()]
         for position, (column, ours, ci) in enumerate(zip(columns, row, row_ci, strict=True)):
@@ -92,10 +92,9 @@ def block_rows(
                 comparison = RateComparison(
                     f"{label} {name} → {column}".strip(), ours, tuple(ci), n, paper_row[position]
                 )
-                comparisons.append(comparison)
             cells.append(compact_cell(comparison, ours, ci))
         rows.append(cells)
-    return rows, comparisons
+    return rows
 
 
 def paper_row(
@@ -124,9 +123,7 @@ def distortion_cells(
     ]
 
 
-def noise_blocks(
-    table: dict[str, Any], reference: dict[str, Any]
-) -> Iterator[tuple[list[list[str]], list[RateComparison]]]:
+def noise_blocks(table: dict[str, Any], reference: dict[str, Any]) -> Iterator[list[list[str]]]:
     """The paper's noise rows (unclipped) beside the paper's, then the clipped rows, labelled
     secondary and compared with nothing."""
     columns = table["evaluated_on"]
@@ -169,12 +166,12 @@ def amplified_suffix(block: dict[str, Any]) -> str:
 
 def amplified_rows(
     block: dict[str, Any], reference: dict[str, Any], columns: list[str], n: int
-) -> tuple[list[list[str]], list[RateComparison]]:
+) -> list[list[str]]:
     """One amplification's rows beside the paper's amplified rows, with the distortion each
     reached (and its ratio to the set's own minimal distortion) and the paper's."""
     names = block["generated_for"]
     label = block["label"]
-    rows, comparisons = block_rows(
+    rows = block_rows(
         [f"{name} {label}" for name in names],
         block["error"],
         block["error_ci95"],
@@ -194,7 +191,7 @@ def amplified_rows(
             f"{block['mean_distortion'][name]:.3f}" + (f" (×{ratio:.2f})" if ratio else ""),
             f"{paper_stddev:g}" if paper_stddev is not None else "—",
         ]
-    return rows, comparisons
+    return rows
 
 
 def landing_section(table: dict[str, Any]) -> list[str]:
@@ -467,7 +464,7 @@ def matched_rows(
     """The sets rescaled to the paper's distortion beside the paper's rows as found, with the
     distortion reached (and the factor applied) and the paper's."""
     names = block["generated_for"]
-    rows, _ = block_rows(
+    rows = block_rows(
         [f"{name} {block['label']}" for name in names],
         block["error"],
         block["error_ci95"],
@@ -505,7 +502,7 @@ def transfer_section(
     columns = table["evaluated_on"]
     names = table["generated_for"]
     header = ["generated for \\ evaluated on", *columns, "mean distortion", "paper"]
-    rows, _ = block_rows(
+    rows = block_rows(
         names,
         table["error"],
         table["error_ci95"],
@@ -521,8 +518,8 @@ def transfer_section(
     if MATCHED_KEY in table:
         rows += matched_rows(table[MATCHED_KEY], reference, columns, table["n"])
     for key in amplified_keys(table):
-        rows += amplified_rows(table[key], reference, columns, table["n"])[0]
-    for noise_rows, _ in noise_blocks(table, reference):
+        rows += amplified_rows(table[key], reference, columns, table["n"])
+    for noise_rows in noise_blocks(table, reference):
         rows += [row + ["", ""] for row in noise_rows]
     amplified_text = (
         " The amplified rows follow the paper's x + 0.1·(x'−x)/‖x'−x‖ in both readings: every "

@@ -548,7 +548,8 @@ def transfer_section(
         f"{settings.noise_clean_margin * 100:g} pp of the paper's clean error of that model on "
         "these images (noise that changes nothing repeats Table 1/3, judged there). Pattern: "
         "Spearman ρ of our and the paper's off-diagonal cells, with a bootstrap 95% interval over "
-        "the cells."
+        f"the cells: reproduced when it lies above {settings.pattern_rho:g}, partly above 0, not "
+        f"reproduced below {settings.pattern_rho:g}, inconclusive when it spans both."
     )
     claims = transfer_claims(table, reference, train_sets, clean_errors, settings)
     parts = [

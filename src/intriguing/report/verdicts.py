@@ -202,9 +202,10 @@ def pattern_verdict(
 ) -> tuple[Verdict, dict[str, Any]]:
     """Does our table follow the paper's pattern? Spearman ρ of the paired off-diagonal cells
     with a seeded bootstrap 95% interval over the cells: reproduced when the interval lies above
-    `rho_threshold`, partly when it lies above 0 only, not reproduced when it reaches 0;
-    inconclusive for fewer than three cells or an interval the resamples cannot give. Also the
-    numbers as a dict for the metrics."""
+    `rho_threshold`, partly when it lies above 0 only, not reproduced when it lies below
+    `rho_threshold` (a strong agreement ruled out); inconclusive when it reaches from 0 or below
+    to above `rho_threshold` (too few cells to tell), for fewer than three cells, or when the
+    resamples give no interval. Also the numbers as a dict for the metrics."""
     rho, (low, high) = spearman_bootstrap(ours, paper, resamples, seed)
     if math.isnan(rho) or math.isnan(low):
         return (
@@ -217,13 +218,21 @@ def pattern_verdict(
         "spearman_rho_high": high,
         "cells": len(ours),
     }
-    state = REPRODUCED if low > rho_threshold else PARTLY if low > 0 else NOT_REPRODUCED
+    if low > rho_threshold:
+        state = REPRODUCED
+    elif low > 0:
+        state = PARTLY
+    elif high < rho_threshold:
+        state = NOT_REPRODUCED
+    else:
+        state = INCONCLUSIVE
     return (
         Verdict(
             state,
             f"Spearman ρ of our and the paper's {len(ours)} off-diagonal cells {rho:+.2f} "
             f"[{low:+.2f}, {high:+.2f}] (bootstrap over cells, {resamples} resamples); "
-            f"reproduced needs the interval above {rho_threshold:g}, partly above 0.",
+            f"reproduced needs the interval above {rho_threshold:g}, partly above 0, not "
+            f"reproduced below {rho_threshold:g}; inconclusive otherwise.",
         ),
         numbers,
     )

@@ -111,7 +111,8 @@ def test_agreement_verdict_counts_only_cells_that_can_disagree(papers, state):
     [
         ([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95], "Reproduced"),
         ([0.1, 0.3, 0.2, 0.5, 0.4, 0.35, 0.7, 0.6, 0.95, 0.55], "Partly reproduced"),
-        ([0.5, 0.1, 0.9, 0.3, 0.7, 0.2, 0.6, 0.4, 0.8, 0.05], "Not reproduced"),
+        ([0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1], "Not reproduced"),
+        ([0.5, 0.1, 0.9, 0.3, 0.7, 0.2, 0.6, 0.4, 0.8, 0.05], "Inconclusive"),  # too wide
         ([0.1, 0.2], "Inconclusive"),
     ],
 )

@@ -439,3 +439,37 @@ def test_cells_are_grouped_by_training_set():
     }
     with pytest.raises(ValueError, match="no training set"):
         cell_groups(["m1"], ["m3"], {"m1": "p1"})
+
+
+def test_transfer_section_sets_the_sets_at_the_papers_distortion_beside_its_rows(tmp_path):
+    reference = paper_reference()["table2"]
+    table = toy_table([[1.0, 0.02], [0.289, 1.0]], [[0.0, 0.1], [0.0, 0.1]])
+    table["matched"] = {
+        "label": "at the paper's distortion",
+        "generated_for": ["softmax1", "n100"],
+        "target_distortion": {"softmax1": 0.062, "n100": 0.058},
+        "own_distortion": {"softmax1": 0.04, "n100": 0.05},
+        "factor": {"softmax1": 1.55, "n100": 1.16},
+        "mean_distortion": {"softmax1": 0.062, "n100": 0.058},
+        "error": [[0.5, 0.02], [0.289, 1.0]],
+        "error_ci95": [[[0.4, 0.6], [0.0, 0.07]], [[0.239, 0.339], [0.95, 1.0]]],
+    }
+    text = transfer_section(
+        "Table 2",
+        table,
+        reference,
+        None,
+        tmp_path,
+        {"softmax1": "all", "n100": "all"},
+        {},
+        SETTINGS,
+    )
+    assert "| softmax1 at the paper's distortion | 50.0 [40.0, 60.0] · 100.0 · -50.0 ✱ |" in text
+    assert "| 0.062 (×1.55) | 0.062 |" in text
+    # its diagonal is no rate the paper gives: left out, so both off-diagonal cells agree
+    assert (
+        "**Reproduced** (rates at the paper's distortion agree with the paper): 2 of 2 rates"
+        in text
+    )
+    assert "2 diagonal cells of the rescaled sets" in text
+    assert "(transfer across models on one training set, at the paper's distortion beats" in text

@@ -122,7 +122,7 @@ def verdict_board(sections: list[str]) -> str:
             "Every claim of the paper this report tests, with the verdict its section derives "
             "from the numbers (ours against the paper's, with 95% intervals) and the numbers "
             "that decided it; follow the link for the table and the rule. *Inconclusive*: the "
-            "comparison's premise fails, for the reason given.",
+            "numbers cannot decide (a premise fails, or too few cells), for the reason given.",
             markdown_table(["claim", "verdict", "deciding numbers"], rows),
         ]
     )

@@ -230,8 +230,8 @@ def pattern_verdict(
         Verdict(
             state,
             f"Spearman ρ of our and the paper's {len(ours)} off-diagonal cells {rho:+.2f} "
-            f"[{low:+.2f}, {high:+.2f}] (bootstrap over cells, {resamples} resamples); "
-            f"reproduced needs the interval above {rho_threshold:g}, partly above 0, not "
+            f"[{low:+.2f}, {high:+.2f}] (bootstrap over cells, {resamples} resamples). "
+            f"Reproduced needs the interval above {rho_threshold:g}, partly above 0, not "
             f"reproduced below {rho_threshold:g}; inconclusive otherwise.",
         ),
         numbers,

@@ -69,7 +69,7 @@ def report(inputs: InputPaths, outputs: Mapping[str, str], params: Mapping[str, 
         raise ValueError(f"report: unknown inputs {unknown}; known: {list(INPUT_NAMES)}")
     markdown_path, html_path = Path(outputs["markdown"]), Path(outputs["html"])
     record_path = Path(outputs["record"])
-    run_params = params["run_params"]
+    run_params = params.get("run_params")
     sections = report_sections(
         inputs, markdown_path.parent, run_params, params.get("attack_temperature", 1.0)
     )
@@ -129,10 +129,12 @@ def transfer_context(
 
 
 def transfer_verdict_numbers(
-    transfer: dict[str, Any], run_params: dict[str, Any]
+    transfer: dict[str, Any], run_params: dict[str, Any] | None
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """The numbers of every transfer verdict (state, McNemar p-values, Spearman ρ) for the
     headline metrics, by table and claim."""
+    if not any(name in transfer for name in TRANSFER_TITLES):
+        return {}
     settings = VerdictSettings.from_params(run_params["report"])
     numbers = {}
     for name in TRANSFER_TITLES:
@@ -147,13 +149,17 @@ def transfer_verdict_numbers(
 def report_sections(
     inputs: InputPaths,
     base_dir: Path,
-    run_params: dict[str, Any],
+    run_params: dict[str, Any] | None,
     attack_temperature: float = 1.0,
 ) -> list[str]:
     """The report's sections in order (empty strings for what was not run); images are linked
-    relative to `base_dir`, the report's folder; `run_params` is the run's params.yaml."""
+    relative to `base_dir`, the report's folder. `run_params`, the run's params.yaml, sets the
+    verdict rules' thresholds (needed once adversarial or transfer results are given) and the
+    ledger of readings (rendered when it is given)."""
     reference = paper_reference()
-    settings = VerdictSettings.from_params(run_params["report"])
+    if run_params is None and (_paths(inputs, "adversarial") or _paths(inputs, "transfer")):
+        raise ValueError("report: the verdicts on adversarial and transfer results need run_params")
+    settings = VerdictSettings.from_params(run_params["report"]) if run_params else None
 
     def transfer_table_section(name: str) -> str:
         table = transfer.get(name)
@@ -221,9 +227,12 @@ def report_sections(
             base_dir,
         ),
     ]
-    sections.append(
-        render_readings(readings_ledger(run_params), run_params, _read_single(inputs, "readings"))
-    )
+    if run_params is not None:
+        sections.append(
+            render_readings(
+                readings_ledger(run_params), run_params, _read_single(inputs, "readings")
+            )
+        )
     return sections
 
 

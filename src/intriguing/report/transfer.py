@@ -42,6 +42,7 @@ from intriguing.report.verdicts import (
     above_noise_verdict,
     agreement_verdict,
     pattern_verdict,
+    supports,
 )
 
 ACROSS_TRAINING_SETS = "across training sets"
@@ -267,7 +268,6 @@ def noise_claims(
         for kind, positions in cell_groups(rows, columns, train_sets).items():
             claim = f"transfer {kind}{suffix} beats noise σ={noise_key}"
             labels = [f"{rows[i]} → {columns[j]}" for i, j in positions]
-            keys = [f"{rows[i]}_to_{columns[j]}" for i, j in positions]
             tests = block.get("mcnemar", {}).get(noise_key)
             if tests is None:
                 verdict = Verdict(
@@ -294,8 +294,12 @@ def noise_claims(
                     claim,
                     verdict,
                     {
-                        "mcnemar_p": dict(zip(keys, [c.p_value for c in cells], strict=True)),
-                        "mcnemar_p_holm": dict(zip(keys, adjusted, strict=True)),
+                        "cells": len(cells),
+                        "supporting": sum(
+                            supports(cell, p, settings.alpha)
+                            for cell, p in zip(cells, adjusted, strict=True)
+                        ),
+                        "largest_mcnemar_p_holm": max(adjusted),
                     },
                 )
             )

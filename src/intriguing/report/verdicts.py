@@ -126,6 +126,12 @@ class PairedCell:
     p_value: float
 
 
+def supports(cell: PairedCell, adjusted_p: float, alpha: float) -> bool:
+    """Does a cell transfer beyond noise: more errors than the noise row, and a Holm-adjusted
+    McNemar p-value below alpha?"""
+    return cell.adversarial > cell.noise and adjusted_p < alpha
+
+
 def above_noise_verdict(
     cells: Sequence[PairedCell], alpha: float, share: float, baseline: str
 ) -> tuple[Verdict, list[float]]:
@@ -136,11 +142,7 @@ def above_noise_verdict(
     if not cells:
         return Verdict(INCONCLUSIVE, "no cell pairs adversarials with noise."), []
     adjusted = holm([cell.p_value for cell in cells])
-    supporting = [
-        cell
-        for cell, p in zip(cells, adjusted, strict=True)
-        if cell.adversarial > cell.noise and p < alpha
-    ]
+    supporting = [cell for cell, p in zip(cells, adjusted, strict=True) if supports(cell, p, alpha)]
     largest_p = max(adjusted)
     return (
         Verdict(

@@ -3,6 +3,7 @@ outputs in the session's smoke build; the report's adversarial section."""
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -13,6 +14,7 @@ from intriguing.adversarial.sets import load_set
 from intriguing.data import mnist
 from intriguing.reference import paper_reference
 from intriguing.report.adversarial import adversarial_section
+from intriguing.report.verdicts import VerdictSettings
 
 
 @pytest.mark.parametrize(("model", "split"), [("softmax1", "train"), ("m1", "test")])
@@ -86,5 +88,9 @@ def test_report_names_the_attack_loss(temperature, scale, loss_text):
         "median_distortion": 0.04,
         "target_policy": "random",
     }
-    text = adversarial_section({"n100_train": metrics}, paper_reference(), temperature, scale)
+    params = yaml.safe_load((Path(__file__).parents[2] / "params.yaml").read_text())
+    settings = VerdictSettings.from_params(params["report"])
+    text = adversarial_section(
+        {"n100_train": metrics}, paper_reference(), settings, temperature, scale
+    )
     assert loss_text in text and "| n100 | train images | 10 |" in text

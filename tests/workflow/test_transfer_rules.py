@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from intriguing.adversarial.sets import load_sets, originals_tensor, shared_originals
-from intriguing.transfer.tables import load_models, misclassified
+from intriguing.reference import paper_reference
+from intriguing.transfer.tables import load_models, misclassified, unpack_errors
 
 
 @pytest.mark.parametrize(("table", "split"), [("table2", "train"), ("table4", "test")])
@@ -38,8 +39,17 @@ def test_transfer_rule(smoke_project, table, split):
     assert result["error"][0][-1] == pytest.approx(recomputed)
     with (smoke_project / f"reports/plots/transfer/{table}.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    blocks = len(models) * (3 if table == "table4" else 1) + 2 * len(noise)  # + 2 amplified
+    # the sets, the sets at the paper's distortion (+ Table 4's 2 amplified), both noise kinds
+    blocks = len(models) * ((3 if table == "table4" else 1) + 1) + 2 * len(noise)
     assert len(rows) == blocks * len(models)
+    assert result["matched"]["generated_for"] == models
+    assert result["matched"]["target_distortion"] == {
+        name: paper_reference()[table]["mean_distortion"][name] for name in models
+    }
+    # every cell keeps its per-original errors, and is tested against each paper noise row
+    errors = unpack_errors(result["error_bits"][0][-1], result["n"])
+    assert errors.mean() == pytest.approx(result["error"][0][-1])
+    assert set(result["mcnemar"]) == set(result["noise"])
     assert (smoke_project / f"reports/figures/transfer/{table}.png").stat().st_size > 10_000
 
 

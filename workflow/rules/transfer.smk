@@ -28,6 +28,7 @@ rule transfer:
         noise=lambda wildcards: TRANSFER[wildcards.table]["noise"],
         title=lambda wildcards: TRANSFER[wildcards.table]["title"],
         seed=config["transfer"]["noise_seed"],
+        matched_distortion=config["transfer"]["matched_distortion"],
     script:
         "../scripts/transfer.py"
 

@@ -25,4 +25,5 @@ with job_log(sm.log[0]):
         output_metrics=sm.output.metrics,
         output_csv=sm.output.plot_data,
         output_figure=sm.output.figure,
+        matched_distortion=sm.params.matched_distortion,
     )

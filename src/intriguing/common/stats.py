@@ -1,8 +1,20 @@
-"""Confidence intervals for rates."""
+"""Confidence intervals for rates, paired tests of error rates, and multiple-test adjustment."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+
+class McNemar(NamedTuple):
+    """An exact McNemar test: the discordant pairs and the two-sided p-value."""
+
+    first_only: int  # examples the first condition gets wrong and the second right
+    second_only: int  # the reverse
+    p_value: float
 
 
 def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -27,3 +39,75 @@ def mean_interval(values: list[float], confidence: float = 0.95) -> tuple[float,
         return mean, mean
     half = t.ppf((1 + confidence) / 2, len(values) - 1) * stdev(values) / math.sqrt(len(values))
     return mean - half, mean + half
+
+
+def mcnemar_exact(first_errors: Sequence[bool], second_errors: Sequence[bool]) -> McNemar:
+    """Exact McNemar test of two error rates measured on the same examples: a two-sided binomial
+    test of the discordant pairs (first errs alone against second errs alone) at p = 1/2, the
+    test that uses the pairing, which two separate intervals ignore."""
+    first = np.asarray(first_errors, dtype=bool)
+    second = np.asarray(second_errors, dtype=bool)
+    if first.shape != second.shape or first.ndim != 1:
+        raise ValueError(
+            f"McNemar needs two error vectors over the same examples, got {first.shape} and "
+            f"{second.shape}"
+        )
+    first_only = int((first & ~second).sum())
+    second_only = int((second & ~first).sum())
+    if first_only + second_only == 0:
+        return McNemar(first_only, second_only, 1.0)
+    from scipy.stats import binomtest
+
+    p_value = binomtest(first_only, first_only + second_only, 0.5).pvalue
+    return McNemar(first_only, second_only, float(p_value))
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjustment of a family of p-values, in their given order: the chance of
+    any false rejection stays at most alpha. (scipy's false_discovery_control is
+    Benjamini–Hochberg, which bounds the false-discovery rate instead.)"""
+    order = sorted(range(len(p_values)), key=lambda index: p_values[index])
+    adjusted = [0.0] * len(p_values)
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (len(order) - rank) * p_values[index]))
+        adjusted[index] = running
+    return adjusted
+
+
+def spearman_bootstrap(
+    first: Sequence[float],
+    second: Sequence[float],
+    resamples: int,
+    seed: int,
+    confidence: float = 0.95,
+) -> tuple[float, tuple[float, float]]:
+    """Spearman's rank correlation of paired values and a percentile-bootstrap interval over the
+    pairs (resampled with replacement; resamples whose ranks are constant have no correlation
+    and are dropped). NaN, with a (NaN, NaN) interval, for fewer than three pairs."""
+    from scipy.stats import spearmanr
+
+    x, y = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError(f"Spearman needs paired values, got {x.shape} and {y.shape}")
+    if len(x) < 3:
+        return math.nan, (math.nan, math.nan)
+    rho = float(spearmanr(x, y).statistic)
+    generator = np.random.default_rng(seed)
+    draws = generator.integers(0, len(x), size=(resamples, len(x)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = np.array(
+            [
+                spearmanr(x[draw], y[draw]).statistic
+                if np.ptp(x[draw]) > 0 and np.ptp(y[draw]) > 0
+                else math.nan
+                for draw in draws
+            ],
+            dtype=float,
+        )
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return rho, (math.nan, math.nan)
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return rho, (float(low), float(high))

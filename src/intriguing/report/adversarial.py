@@ -1,5 +1,10 @@
 """Report section on the adversarial stage's results: success rate and minimal distortion of
-every adversarial set (Table 1's last column, Table 3), and the sets' figures."""
+every adversarial set (Table 1's last column, Table 3), and the sets' figures.
+
+Two verdicts, both on distortion (the success rate is reported, not judged): our mean minimal
+distortion of every model against the paper's, within `report.distortion_tolerance`
+(verdicts.distortion_verdict), and, on the softmax models, our attack against the exact minimum,
+within `report.exact_ratio_bound` (verdicts.exact_minimum_verdict)."""
 
 from __future__ import annotations
 
@@ -8,16 +13,27 @@ from pathlib import Path
 from typing import Any
 
 from intriguing.report.format import image, markdown_table, percent
+from intriguing.report.verdicts import (
+    DistortionCell,
+    VerdictSettings,
+    distortion_verdict,
+    exact_minimum_verdict,
+)
+
+DISTORTION_CLAIM = "minimal distortion matches the paper's"
+EXACT_CLAIM = "our attack finds the minimum, softmax models"
 
 
 def adversarial_section(
     adversarial: dict[str, dict[str, Any]],
     reference: dict[str, Any],
+    settings: VerdictSettings,
     temperature: float = 1.0,
     temperature_scale: str = "none",
 ) -> str:
-    """Success and mean minimum distortion of every adversarial set beside the paper's;
-    ``temperature`` and ``temperature_scale`` are the attack loss's (params.yaml,
+    """Success and mean minimum distortion of every adversarial set beside the paper's, with
+    the verdicts on distortion; ``temperature`` and ``temperature_scale`` are the attack loss's
+    (params.yaml,
     adversarial.attack)."""
     paper = {**reference["table1"], **reference["table3"]}
     header = [
@@ -32,14 +48,17 @@ def adversarial_section(
         "exact minimum (ours ÷ exact)",
         "target policy",
     ]
-    rows, rates = [], []
+    rows, cells, exact_ratios = [], [], {}
     for key, m in adversarial.items():
         if key.endswith("_amplified"):
             continue
         model, split = key.rsplit("_", 1)
         low, high = m["success_rate_ci95"]
         paper_value = paper.get(model, {}).get("mean_min_distortion")
-        rates.append(m["success_rate"])
+        if paper_value:
+            cells.append(DistortionCell(model, m["mean_distortion"], paper_value))
+        if (m.get("exact") or {}).get("ratio_of_means") is not None:
+            exact_ratios[model] = m["exact"]["ratio_of_means"]
         rows.append(
             [
                 model,
@@ -56,19 +75,15 @@ def adversarial_section(
         )
     if not rows:
         return "## Adversarial examples — minimum distortion\n\nNot run: no adversarial sets yet."
-    lowest = min(rates)
-    status = (
-        "Reproduced"
-        if lowest >= 0.999
-        else "Partly reproduced"
-        if lowest >= 0.9
-        else "Not reproduced"
-    )
-    verdict_text = (
-        f"**{status}**: the attack reaches its target on at least {percent(lowest)} of the "
-        "originals of every model (the paper: 100%). Distortion is the paper's "
-        "sqrt(Σ(x'−x)²/784); a lower mean distortion at full success means a stronger attack "
-        "than the paper's, a higher one a weaker attack or a more robust model."
+    verdict_lines = [
+        distortion_verdict(cells, settings.distortion_tolerance).line(DISTORTION_CLAIM),
+        exact_minimum_verdict(exact_ratios, settings.exact_ratio_bound).line(EXACT_CLAIM),
+    ]
+    explanation = (
+        "Distortion is the paper's sqrt(Σ(x'−x)²/784); a lower mean distortion at full success "
+        "means a stronger attack than the paper's, a higher one a weaker attack or a more "
+        "robust model. The success rate is reported, not judged: a minimal-distortion claim is "
+        "judged on distortion."
     )
     return "\n\n".join(
         [
@@ -88,7 +103,8 @@ def adversarial_section(
             )
             + ", with a per-example search over c (bracketing, then bisection); distortion "
             "averaged over the successful examples.",
-            verdict_text,
+            *verdict_lines,
+            explanation,
             markdown_table(header, rows),
             "*Exact minimum*: for a softmax model the minimal distortion toward a given target is "
             "a convex quadratic programme (‖r‖² under the box and nine linear constraints); we "

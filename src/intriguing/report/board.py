@@ -1,8 +1,12 @@
-"""The verdict board at the top of the report: one line per claim of the paper.
+"""The verdict board at the top of the report: one row per claim of the paper.
 
-Each section states its verdict in bold at the start of a sentence ("**Reproduced**: …",
-"**Holds** on `conv`: …"); the board collects those sentences with a link to their section, so
-the verdicts are made once, by the sections, and only gathered here.
+Each section states its verdict in bold at the start of a sentence, the claim in parentheses
+after it ("**Reproduced** (transfer across training sets beats noise σ=0.06): …", written by
+intriguing.report.verdicts.Verdict.line) or, in older sections, a network in code before it
+("**Holds** on `conv`: …"); the board collects those sentences with a link to their section, so
+the verdicts are made once, by the sections, and only gathered here. Its cells are kept short
+(the claim in a few words, the first clause of the deciding numbers) so the board reads without
+scrolling.
 """
 
 from __future__ import annotations
@@ -22,11 +26,15 @@ VERDICT_WORDS = (
     "Not comparable",
     "Agrees",
     "Disagrees",
+    "Inconclusive",
 )
 _VERDICT = re.compile(
     r"\*\*(?P<word>" + "|".join(map(re.escape, VERDICT_WORDS)) + r")(?P<rest>[^*]*)\*\*"
     r"(?P<sentence>[^\n]*)"
 )
+_CLAIM = re.compile(r"^\s*\((?P<claim>[^()]+)\)\s*:?\s*")
+#: longest deciding-numbers cell before its parenthetical remarks are dropped, then it is cut.
+NUMBERS_LIMIT = 150
 
 
 def anchor(title: str) -> str:
@@ -37,11 +45,37 @@ def anchor(title: str) -> str:
     return "-".join(words)
 
 
-def _first_sentence(text: str, limit: int = 220) -> str:
-    text = text.lstrip(": ").strip()
+def claim_of(sentence: str) -> str | None:
+    """The claim a verdict sentence names in parentheses right after its bold word."""
+    match = _CLAIM.match(sentence)
+    return match["claim"].strip() if match else None
+
+
+def deciding_numbers(sentence: str, limit: int = NUMBERS_LIMIT) -> str:
+    """The first sentence of a verdict's numbers (after its claim), without its parenthetical
+    remarks when it is longer than `limit`, cut with an ellipsis when still longer."""
+    text = _CLAIM.sub("", sentence, count=1).lstrip(": ").strip()
     end = text.find(". ")
     sentence = text if end < 0 else text[: end + 1]
+    if len(sentence) > limit:
+        sentence = re.sub(r"\s*\([^()]*\)", "", sentence)
     return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
+
+
+def section_name(title: str) -> str:
+    """A section's short name: its title before the dash or parenthesis ("Table 4")."""
+    return re.split(r" — | \(", title)[0].strip()
+
+
+def claim_cell(title: str, subject: str | None, sentence: str) -> str:
+    """The board's first cell: the section's short name linked to it, and the claim in a few
+    words (the sentence's own, else the title's words after the dash, with the network)."""
+    claim = claim_of(sentence)
+    if claim is None:
+        rest = title.split(" — ", 1)[1] if " — " in title else ""
+        claim = " ".join(part for part in (rest, f"`{subject}`" if subject else "") if part)
+    link = f"[{section_name(title)}](#{anchor(title)})"
+    return f"{link}: {claim}" if claim else link
 
 
 def with_verdict_board(sections: list[str]) -> list[str]:
@@ -70,14 +104,13 @@ def verdicts(sections: list[str]) -> list[tuple[str, str | None, re.Match[str]]]
 
 
 def verdict_board(sections: list[str]) -> str:
-    """A table of every section's verdicts: the claim (section; with the network a verdict is
-    about, when its line names one in code before it), the verdict, what it rests on (the
-    verdict's own sentence), and a link to the section."""
+    """A table of every section's verdicts, one row per claim: the section (linked) and the
+    claim, the verdict, the numbers that decided it."""
     rows = [
         [
-            f"[{f'{title} (`{subject}`)' if subject else title}](#{anchor(title)})",
+            claim_cell(title, subject, match["sentence"]),
             f"**{match['word']}**{match['rest']}",
-            _first_sentence(match["sentence"]),
+            deciding_numbers(match["sentence"]),
         ]
         for title, subject, match in verdicts(sections)
     ]
@@ -87,8 +120,9 @@ def verdict_board(sections: list[str]) -> str:
         [
             "## Verdicts",
             "Every claim of the paper this report tests, with the verdict its section derives "
-            "from the numbers (ours against the paper's, with 95% intervals); follow the link "
-            "for the table.",
-            markdown_table(["claim (section)", "verdict", "on what"], rows),
+            "from the numbers (ours against the paper's, with 95% intervals) and the numbers "
+            "that decided it; follow the link for the table and the rule. *Inconclusive*: the "
+            "numbers cannot decide (a premise fails, or too few cells), for the reason given.",
+            markdown_table(["claim", "verdict", "deciding numbers"], rows),
         ]
     )

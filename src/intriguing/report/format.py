@@ -2,8 +2,9 @@
 verdict on a set of rates compared with the paper's.
 
 A rate is "consistent" with the paper when the paper's value lies inside our 95% Wilson
-interval. A claim is *reproduced* when every rate is consistent, *partly reproduced* when at
-least half are, and *not reproduced* otherwise.
+interval. A claim is *reproduced* when every item agrees, *partly reproduced* when at least half
+do, and *not reproduced* otherwise (`status_word`; the verdict rules are in
+intriguing.report.verdicts).
 
 This is the leaf of the report package: it imports no other report module.
 """
@@ -60,19 +61,6 @@ def status_word(agree: int, total: int) -> str:
     if agree == total:
         return "Reproduced"
     return "Partly reproduced" if 2 * agree >= total else "Not reproduced"
-
-
-def verdict(comparisons: list[RateComparison]) -> str:
-    """One sentence, derived from the numbers, on whether a table's rates match the paper."""
-    if not comparisons:
-        return "Not run: no results for this claim yet."
-    agree = sum(c.consistent for c in comparisons)
-    worst = max(comparisons, key=lambda c: abs(c.difference))
-    status = status_word(agree, len(comparisons))
-    return (
-        f"**{status}**: {agree} of {len(comparisons)} rates agree with the paper within our 95% "
-        f"CI; the largest difference is {worst.difference * 100:+.2f} pp ({worst.label})."
-    )
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> str:

@@ -8,33 +8,42 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from intriguing.report.board import verdicts
+from intriguing.report.board import claim_of, section_name, verdicts
 from intriguing.report.summary import off_diagonal_mean
 
 
-def verdict_key(title: str, subject: str | None, index: int, count: int) -> str:
-    """A short, stable key for one verdict: its section's name before the dash ("Table 4 — …"
-    → `table4`), then the network or variant it is about, or its number in the section when
+def slug(text: str) -> str:
+    """Lower-case ASCII words and numbers joined by underscores ("σ=0.06" → "0_06")."""
+    return "_".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def verdict_key(title: str, name: str | None, index: int, count: int) -> str:
+    """A short, stable key for one verdict: its section's name ("Table 4 — …" → `table4`), then
+    the claim or network it is about, or its number in the section when it names neither and
     the section states several."""
-    name = re.split(r" — | \(", title)[0]
-    key = re.sub(r"_(?=\d)", "", "_".join(re.findall(r"[a-z0-9]+", name.lower())))
-    if subject:
-        return f"{key}.{'_'.join(re.findall(r'[a-z0-9]+', subject.lower()))}"
+    key = re.sub(r"_(?=\d)", "", slug(section_name(title)))
+    if name:
+        return f"{key}.{slug(name)}"
     return f"{key}.{index}" if count > 1 else key
 
 
 def verdict_statuses(sections: list[str]) -> dict[str, str]:
     """Every verdict of the report's sections by `verdict_key`: its bold word."""
-    found = verdicts(sections)
+    found = [
+        (title, claim_of(match["sentence"]) or subject, match)
+        for title, subject, match in verdicts(sections)
+    ]
     counts: dict[str, int] = {}
-    for title, subject, _ in found:
-        if subject is None:
+    for title, name, _ in found:
+        if name is None:
             counts[title] = counts.get(title, 0) + 1
     statuses, seen = {}, dict.fromkeys(counts, 0)
-    for title, subject, match in found:
-        if subject is None:
+    for title, name, match in found:
+        if name is None:
             seen[title] += 1
-        key = verdict_key(title, subject, seen.get(title, 0), counts.get(title, 0))
+        key = verdict_key(title, name, seen.get(title, 0), counts.get(title, 0))
+        if key in statuses:
+            raise ValueError(f"two verdicts share the headline key {key!r}")
         statuses[key] = match["word"]
     return statuses
 
@@ -46,8 +55,11 @@ def headline(
     transfer: dict[str, Any],
     advtrain: dict[str, Any] | None,
     sections: list[str],
+    transfer_verdicts: dict[str, dict[str, dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
-    """The headline metrics from the report's inputs (each by file stem) and its sections."""
+    """The headline metrics from the report's inputs (each by file stem) and its sections;
+    `transfer_verdicts` (table → claim key → its numbers: state, McNemar p-values raw and
+    Holm-adjusted, Spearman ρ) as the transfer sections judged them."""
     paper_models = [*reference["table1"], *reference["table3"]]
     result: dict[str, Any] = {
         "test_error": {
@@ -80,5 +92,7 @@ def headline(
         result["advtrain_test_error"] = {
             model: entry["test_error_mean"] for model, entry in advtrain.items()
         }
+    if transfer_verdicts:
+        result["transfer_verdicts"] = transfer_verdicts
     result["verdicts"] = verdict_statuses(sections)
     return result

@@ -19,8 +19,10 @@ HTML_TEMPLATE = """<!DOCTYPE html>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto; padding: 0 1rem;
        line-height: 1.5; color: #1a1a1a; }}
-table {{ border-collapse: collapse; margin: 1rem 0; font-size: 0.9rem; }}
-th, td {{ border: 1px solid #ccc; padding: 0.3rem 0.6rem; text-align: left; }}
+table {{ border-collapse: collapse; margin: 1rem 0; font-size: 0.9rem; display: block;
+         max-width: 100%; overflow-x: auto; }}
+th, td {{ border: 1px solid #ccc; padding: 0.3rem 0.6rem; text-align: left;
+          overflow-wrap: anywhere; }}
 th {{ background: #f3f3f3; }}
 tr:nth-child(even) td {{ background: #fafafa; }}
 code {{ background: #f3f3f3; padding: 0 0.2rem; }}

@@ -17,7 +17,7 @@ from intriguing.reference.ledger import paper_inconsistencies, readings_ledger
 from intriguing.report.adversarial import adversarial_figures, adversarial_section
 from intriguing.report.advtrain import advtrain_section
 from intriguing.report.board import with_verdict_board
-from intriguing.report.headline import headline
+from intriguing.report.headline import headline, slug
 from intriguing.report.html_page import render_html
 from intriguing.report.instability import instability_section
 from intriguing.report.provenance import provenance, provenance_section, run_record
@@ -28,8 +28,9 @@ from intriguing.report.train import (
     filters_section,
     training_details_section,
 )
-from intriguing.report.transfer import figure7_section, transfer_section
+from intriguing.report.transfer import figure7_section, transfer_claims, transfer_section
 from intriguing.report.units import units_section
+from intriguing.report.verdicts import VerdictSettings
 
 #: The named inputs of rule `report` (workflow/rules/report.smk). Files are matched to their
 #: network, model, table or figure by name (their stem); an input left out counts as not run.
@@ -60,22 +61,25 @@ def report(inputs: InputPaths, outputs: Mapping[str, str], params: Mapping[str, 
     """Write `outputs["markdown"]`, `outputs["html"]`, the headline metrics
     (`outputs["headline"]`) and the run record (`outputs["record"]`) from the rule's named inputs
     (a path or a list of paths per name of INPUT_NAMES, as `dict(snakemake.input)` gives them)
-    and params: `profile`, and optionally `benchmarks` (the folder of Snakemake's benchmark
-    files, read for the run record only), `attack_temperature` and `attack_temperature_scale`
-    (the attack loss's, default 1 and "none" as in the paper) and `run_params` (the run's
-    params.yaml, which the ledger of readings is checked against and marks)."""
+    and params: `profile`, `run_params` (the run's params.yaml: the verdict rules' thresholds,
+    the models' training sets; the ledger of readings is checked against it and marks it), and
+    optionally `benchmarks` (the folder of Snakemake's benchmark files, read for the run record
+    only), `attack_temperature` and `attack_temperature_scale` (the attack loss's, default 1 and
+    "none" as in the paper)."""
     unknown = sorted(set(inputs) - set(INPUT_NAMES))
     if unknown:
         raise ValueError(f"report: unknown inputs {unknown}; known: {list(INPUT_NAMES)}")
     markdown_path, html_path = Path(outputs["markdown"]), Path(outputs["html"])
     record_path = Path(outputs["record"])
+    run_params = params.get("run_params")
     sections = report_sections(
         inputs,
         markdown_path.parent,
+        run_params,
         params.get("attack_temperature", 1.0),
-        params.get("run_params"),
         params.get("attack_temperature_scale", "none"),
     )
+    transfer = _read_by_stem(_paths(inputs, "transfer"))
     text = report_markdown(sections, params["profile"], record_path.name)
     write_text(markdown_path, text)
     write_text(html_path, render_html(text, HTML_TITLE, html_path.parent))
@@ -85,9 +89,10 @@ def report(inputs: InputPaths, outputs: Mapping[str, str], params: Mapping[str, 
             paper_reference(),
             _read_by_stem(_paths(inputs, "metrics")),
             _read_by_stem(_paths(inputs, "adversarial")),
-            _read_by_stem(_paths(inputs, "transfer")),
+            transfer,
             _read_single(inputs, "advtrain"),
             sections,
+            transfer_verdict_numbers(transfer, run_params),
         ),
     )
     write_text(record_path, run_record(params["profile"], params.get("benchmarks")))
@@ -105,17 +110,78 @@ def report_markdown(sections: list[str], profile: str, record_name: str) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+TRANSFER_TITLES = {
+    "table2": "Table 2 — cross-model generalisation of adversarial examples",
+    "table4": "Table 4 — cross-training-set generalisation of adversarial examples",
+}
+#: the paper's clean error each transfer table's noise cells are set against: that of the
+#: images its originals are (Table 2: training images, Table 4: test images).
+CLEAN_ERROR_KEYS = {"train": "train_error", "test": "test_error"}
+
+
+def transfer_context(
+    name: str, table: dict[str, Any], run_params: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, str], dict[str, float]]:
+    """What a transfer table's verdicts need beside it: the paper's table, every model's
+    training set (params.yaml, models.<m>.train_set) and the paper's clean error of each model
+    on the kind of images the table's originals are."""
+    reference = paper_reference()
+    models = [*table["generated_for"], *table["evaluated_on"]]
+    train_sets = {model: run_params["models"][model]["train_set"] for model in models}
+    key = CLEAN_ERROR_KEYS[table["split"]]
+    papers = {**reference["table1"], **reference["table3"]}
+    clean_errors = {model: papers[model][key] for model in models if key in papers.get(model, {})}
+    return reference[name], train_sets, clean_errors
+
+
+def transfer_verdict_numbers(
+    transfer: dict[str, Any], run_params: dict[str, Any] | None
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """The numbers of every transfer verdict (state, McNemar p-values, Spearman ρ) for the
+    headline metrics, by table and claim."""
+    if not any(name in transfer for name in TRANSFER_TITLES):
+        return {}
+    settings = VerdictSettings.from_params(run_params["report"])
+    numbers = {}
+    for name in TRANSFER_TITLES:
+        if name in transfer:
+            claims = transfer_claims(
+                transfer[name], *transfer_context(name, transfer[name], run_params), settings
+            )
+            numbers[name] = {slug(claim.claim): claim.metrics for claim in claims}
+    return numbers
+
+
 def report_sections(
     inputs: InputPaths,
     base_dir: Path,
+    run_params: dict[str, Any] | None,
     attack_temperature: float = 1.0,
-    run_params: dict[str, Any] | None = None,
     attack_temperature_scale: str = "none",
 ) -> list[str]:
     """The report's sections in order (empty strings for what was not run); images are linked
-    relative to `base_dir`, the report's folder. The ledger of readings is rendered when
-    `run_params` (the run's params.yaml) is given."""
+    relative to `base_dir`, the report's folder. `run_params`, the run's params.yaml, sets the
+    verdict rules' thresholds (needed once adversarial or transfer results are given) and the
+    ledger of readings (rendered when it is given)."""
     reference = paper_reference()
+    if run_params is None and (_paths(inputs, "adversarial") or _paths(inputs, "transfer")):
+        raise ValueError("report: the verdicts on adversarial and transfer results need run_params")
+    settings = VerdictSettings.from_params(run_params["report"]) if run_params else None
+
+    def transfer_table_section(name: str) -> str:
+        table = transfer.get(name)
+        context = transfer_context(name, table, run_params) if table else (reference[name], {}, {})
+        return transfer_section(
+            TRANSFER_TITLES[name],
+            table,
+            context[0],
+            transfer_figures.get(name),
+            base_dir,
+            context[1],
+            context[2],
+            settings,
+        )
+
     metrics = _read_by_stem(_paths(inputs, "metrics"))
     transfer = _read_by_stem(_paths(inputs, "transfer"))
     transfer_figures = _by_stem(_paths(inputs, "transfer_figures"))
@@ -142,17 +208,12 @@ def report_sections(
         adversarial_section(
             _read_by_stem(_paths(inputs, "adversarial")),
             reference,
+            settings,
             attack_temperature,
             attack_temperature_scale,
         ),
         *adversarial_figures(_paths(inputs, "adversarial_figures"), base_dir),
-        transfer_section(
-            "Table 2 — cross-model generalisation of adversarial examples",
-            transfer.get("table2"),
-            reference["table2"],
-            transfer_figures.get("table2"),
-            base_dir,
-        ),
+        transfer_table_section("table2"),
         error_table_section(
             "Table 3 — models trained on the disjoint halves P1 and P2",
             "Errors on clean P1, P2 and test images.",
@@ -160,13 +221,7 @@ def report_sections(
             reference["table3"],
             [("p1_error", "P1 error"), ("p2_error", "P2 error"), ("test_error", "test error")],
         ),
-        transfer_section(
-            "Table 4 — cross-training-set generalisation of adversarial examples",
-            transfer.get("table4"),
-            reference["table4"],
-            transfer_figures.get("table4"),
-            base_dir,
-        ),
+        transfer_table_section("table4"),
         training_details_section(metrics),
         filters_section(_paths(inputs, "filters"), base_dir),
         table5_section(spectral, spectral_figures, reference["table5"], base_dir),

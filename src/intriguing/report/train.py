@@ -11,8 +11,17 @@ from intriguing.report.format import (
     RateComparison,
     image,
     markdown_table,
-    verdict,
 )
+from intriguing.report.verdicts import AgreementCell, agreement_verdict
+
+CLEAN_ERRORS_CLAIM = "clean errors agree with the paper"
+ZERO_TRAINING_REASON = "training errors the paper gives as 0% (a model fitting its own images)"
+
+
+def on_training_images(metrics: dict[str, Any], key: str) -> bool:
+    """Is the error `key` (train_error, p1_error, …) measured on the model's own training
+    images?"""
+    return key == "train_error" or key == f"{metrics['training']['train_set']}_error"
 
 
 def error_table_section(
@@ -22,11 +31,12 @@ def error_table_section(
     reference: dict[str, dict[str, Any]],
     columns: list[tuple[str, str]],
 ) -> str:
-    """A section comparing error rates per model; `columns` maps metric key -> column title."""
+    """A section comparing error rates per model; `columns` maps metric key -> column title.
+    Its verdict leaves out the training errors the paper gives as 0%, which cannot disagree."""
     header = ["model", "description"]
     for _, column in columns:
         header += [f"{column} (ours, 95% CI)", f"{column} (paper)", "Δ"]
-    rows, comparisons = [], []
+    rows, cells = [], []
     for model, paper_row in reference.items():
         if model not in metrics:
             continue
@@ -40,10 +50,23 @@ def error_table_section(
                 n=ours[key.replace("_error", "_n")],
                 paper=paper_row[key],
             )
-            comparisons.append(comparison)
+            cannot_disagree = paper_row[key] == 0 and on_training_images(ours, key)
+            cells.append(
+                AgreementCell(
+                    comparison.label,
+                    comparison.ours,
+                    *comparison.ci,
+                    comparison.paper,
+                    ZERO_TRAINING_REASON if cannot_disagree else None,
+                )
+            )
             row += comparison.cells()
         rows.append(row)
-    parts = [f"## {title}", intro, verdict(comparisons)]
+    parts = [f"## {title}", intro]
+    if cells:
+        parts.append(agreement_verdict(cells).line(CLEAN_ERRORS_CLAIM))
+    else:
+        parts.append("Not run: no results for this claim yet.")
     if rows:
         parts.append(markdown_table(header, rows))
         parts.append(

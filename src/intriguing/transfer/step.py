@@ -34,10 +34,12 @@ def transfer(
     output_metrics: str,
     output_csv: str,
     output_figure: str,
+    matched_distortion: bool,
 ) -> None:
     """Rule `transfer`: one transfer table (`name`: table2 or table4) as JSON, long-format CSV and
     heatmaps beside the paper's. `amplified_files` (Table 4) maps each amplification reading
-    (stddev, factor) to its sets' files."""
+    (stddev, factor) to its sets' files; `matched_distortion` (params.yaml,
+    transfer.matched_distortion) adds the sets rescaled to the paper's mean distortion."""
     configure_job(threads)
     sets = load_sets(set_files)
     indices, labels, split = shared_originals(sets)
@@ -53,13 +55,21 @@ def transfer(
         }
     )
     x = originals_tensor(raw_files, split, indices)
+    reference = paper_reference()[name]
     table = transfer_table(
-        sets, load_models(specs, model_files), x, labels, noise_stddevs, seed, amplified or None
+        sets,
+        load_models(specs, model_files),
+        x,
+        labels,
+        noise_stddevs,
+        seed,
+        amplified or None,
+        reference["mean_distortion"] if matched_distortion else None,
     )
     table.update({"table": name, "split": split})
     files.write_json(output_metrics, table)
     files.write_csv(output_csv, table_rows(table))
-    plot_transfer_heatmaps(table, paper_reference()[name], title, output_figure)
+    plot_transfer_heatmaps(table, reference, title, output_figure)
 
 
 def figure7(

@@ -19,6 +19,17 @@ Table 4's amplified sets come in two readings of the paper's x + 0.1·(x'−x)/�
 distortion 0.1, and `amplified_factor`, every perturbation ×0.1/0.06, the paper's relative
 increase. Each is compared with the paper's amplified rows.
 
+Transfer at matched distortion (`matched`, on when the rule is given the paper's distortions): every
+adversarial set rescaled along x' − x by one factor per set, found by bisection, so that its mean
+distortion (clipped to [0, 1] like the attack's box) equals the paper's mean minimal distortion for
+its model; the distortion actually reached is reported. A cell that differs from the paper's as
+found but agrees at matched distortion differs by distortion, not by model.
+
+Per-original error indicators (`error_bits`, and `noise_error_bits` per noise level): for every
+cell, which of the n shared originals the column's model gets wrong, as a hex string of the bits
+packed most-significant first (:func:`pack_errors`, :func:`unpack_errors`), so that an adversarial
+row and a noise row can be compared pair by pair (McNemar).
+
 Where the transferred adversarials land, a column the paper lacks: for every cell, the share of
 the set's examples that the evaluating model classifies as the attack's own target label
 (`target_share`; on the diagonal this is the attack's success rate).
@@ -35,9 +46,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from intriguing.adversarial.attack import distortion
+from intriguing.adversarial.attack import amplify, distortion
 from intriguing.common.plotting import pyplot, save_figure
-from intriguing.common.stats import wilson_interval
+from intriguing.common.stats import mcnemar_exact, wilson_interval
 from intriguing.train.models import ModelSpec, load_checkpoint
 
 ERROR_DEFINITION = (
@@ -55,6 +66,11 @@ NOISE_ROWS = {
 }
 #: amplification reading -> JSON key of its block in Table 4.
 AMPLIFIED_KEYS = {"stddev": "amplified", "factor": "amplified_factor"}
+#: JSON key of the block of sets rescaled to the paper's mean distortion.
+MATCHED_KEY = "matched"
+MATCHED_LABEL = "at the paper's distortion"
+#: bisection steps of the matching factor: 2^-40 of its bracket, far below any reported digit.
+MATCHING_STEPS = 40
 
 
 @dataclass(frozen=True)
@@ -94,6 +110,31 @@ def misclassified(
 
 def error_rate(model: nn.Module, x: torch.Tensor, labels: torch.Tensor) -> Rate:
     return Rate(int(misclassified(model, x, labels).sum()), len(labels))
+
+
+def pack_errors(errors: torch.Tensor | np.ndarray) -> str:
+    """Per-example error indicators as a hex string, the bits packed most-significant first
+    (1000 examples: 250 characters)."""
+    bits = np.asarray(errors.cpu() if isinstance(errors, torch.Tensor) else errors, dtype=bool)
+    return np.packbits(bits).tobytes().hex()
+
+
+def unpack_errors(packed: str, n: int) -> np.ndarray:
+    """The n error indicators of :func:`pack_errors`' string."""
+    bits = np.unpackbits(np.frombuffer(bytes.fromhex(packed), dtype=np.uint8))
+    if len(bits) < n or bits[n:].any():
+        raise ValueError(f"a packed error string does not hold exactly {n} indicators")
+    return bits[:n].astype(bool)
+
+
+def error_bits(
+    sets: dict[str, dict[str, Any]], models: dict[str, nn.Module], labels: torch.Tensor
+) -> list[list[str]]:
+    """For every (set, model) cell, which originals the model gets wrong (:func:`pack_errors`)."""
+    return [
+        [pack_errors(misclassified(model, s["x_adv"], labels)) for model in models.values()]
+        for s in sets.values()
+    ]
 
 
 def target_share(target: torch.Tensor, predictions: torch.Tensor, num_classes: int = 10) -> Rate:
@@ -153,7 +194,11 @@ def cell_fields(
 ) -> dict[str, list]:
     """`error` and `target_share`, each with its intervals, for every (set, model) cell."""
     errors, shares = matrices(sets, models, labels)
-    return {**rate_fields(errors), **rate_fields(shares, "target_share")}
+    return {
+        **rate_fields(errors),
+        **rate_fields(shares, "target_share"),
+        "error_bits": error_bits(sets, models, labels),
+    }
 
 
 def mean_successful_distortion(adversarial: dict[str, Any]) -> float | None:
@@ -213,6 +258,58 @@ def amplified_block(
     }
 
 
+def matching_factor(x: torch.Tensor, x_adv: torch.Tensor, target: float) -> float:
+    """The factor f for which x + f·(x' − x), clipped to [0, 1], has mean distortion `target`
+    (bisection: the clipped mean grows with f). When clipping keeps the mean below the target
+    whatever f, the largest factor tried (1024× the unclipped ratio)."""
+    if target <= 0:
+        raise ValueError(f"the distortion to match must be positive, got {target}")
+    own = float(distortion(x, x_adv).mean())
+    if own <= 0:
+        raise ValueError("a set whose examples equal their originals cannot be rescaled")
+
+    def reached(factor: float) -> float:
+        return float(amplify(x, x_adv, factor=factor)[1].mean())
+
+    low, high = 0.0, 2 * target / own
+    while reached(high) < target and high < 1024 * target / own:
+        low, high = high, 2 * high
+    for _ in range(MATCHING_STEPS):
+        middle = (low + high) / 2
+        low, high = (middle, high) if reached(middle) < target else (low, middle)
+    return high
+
+
+def matched_block(
+    sets: dict[str, dict[str, Any]],
+    x: torch.Tensor,
+    paper_distortion: dict[str, float],
+    models: dict[str, nn.Module],
+    labels: torch.Tensor,
+) -> dict[str, Any]:
+    """Every set rescaled along x' − x so that its mean distortion is the paper's for its model
+    (clipped to [0, 1]; the distortion reached and the factor are reported), with its cells."""
+    missing = sorted(set(sets) - set(paper_distortion))
+    if missing:
+        raise ValueError(f"no paper distortion to match for {missing}")
+    rescaled, factors, own = {}, {}, {}
+    for name, adversarial in sets.items():
+        factor = matching_factor(x, adversarial["x_adv"], paper_distortion[name])
+        x_matched, reached = amplify(x, adversarial["x_adv"], factor=factor)
+        rescaled[name] = {**adversarial, "x_adv": x_matched, "distortion": reached}
+        factors[name] = factor
+        own[name] = float(distortion(x, adversarial["x_adv"]).mean())
+    return {
+        "label": MATCHED_LABEL,
+        "generated_for": list(sets),
+        "target_distortion": {name: float(paper_distortion[name]) for name in sets},
+        "own_distortion": own,
+        "factor": factors,
+        "mean_distortion": {name: float(s["distortion"].mean()) for name, s in rescaled.items()},
+        **cell_fields(rescaled, models, labels),
+    }
+
+
 def transfer_table(
     sets: dict[str, dict[str, Any]],
     models: dict[str, nn.Module],
@@ -221,10 +318,12 @@ def transfer_table(
     noise_stddevs: Sequence[float],
     seed: int,
     amplified: dict[str, dict[str, dict[str, Any]]] | None = None,
+    matched_distortion: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """Table 2 or 4: each model's error on each model's adversarial set (and where the set's
     examples land), plus noise rows (and, for Table 4, the amplified sets: `amplified` maps a
-    reading, stddev or factor, to its sets)."""
+    reading, stddev or factor, to its sets); with `matched_distortion` (each set's model -> the
+    paper's mean distortion), the sets rescaled to it too (:func:`matched_block`)."""
     table: dict[str, Any] = {
         "generated_for": list(sets),
         "evaluated_on": list(models),
@@ -241,18 +340,53 @@ def transfer_table(
         "noise_rows": NOISE_ROWS,
     }
     for prefix, clip in NOISE_KINDS.items():
-        for field in ("", "_ci95", "_distortion"):
+        for field in ("", "_ci95", "_distortion", "_error_bits"):
             table[prefix + field] = {}
         for stddev in noise_stddevs:
             noisy, reached = gaussian_noise(x, stddev, seed, clip)
-            rates = [error_rate(model, noisy, labels) for model in models.values()]
+            wrong = [misclassified(model, noisy, labels) for model in models.values()]
+            rates = [Rate(int(w.sum()), len(labels)) for w in wrong]
             key = noise_key(stddev)
             table[prefix][key] = [rate.value for rate in rates]
             table[f"{prefix}_ci95"][key] = [rate.ci95 for rate in rates]
             table[f"{prefix}_distortion"][key] = float(reached.mean())
+            table[f"{prefix}_error_bits"][key] = [pack_errors(w) for w in wrong]
     for mode, amplified_sets in (amplified or {}).items():
         table[AMPLIFIED_KEYS[mode]] = amplified_block(mode, amplified_sets, models, labels)
+    if matched_distortion is not None:
+        table[MATCHED_KEY] = matched_block(sets, x, matched_distortion, models, labels)
+    for block in [
+        table,
+        *(table[key] for key in [*amplified_keys(table), MATCHED_KEY] if key in table),
+    ]:
+        block["mcnemar"] = mcnemar_against_noise(
+            block["error_bits"], table["noise_error_bits"], len(labels)
+        )
     return table
+
+
+def mcnemar_against_noise(
+    cell_bits: list[list[str]], noise_bits: dict[str, list[str]], n: int
+) -> dict[str, dict[str, list[list[float]]]]:
+    """Per noise level (the paper's, unclipped) and per cell of a block: the exact McNemar test
+    of the cell's errors against the noise row's on the same originals and model — the
+    discordant counts (`adversarial_only`, `noise_only`) and the two-sided `p_value`."""
+    result = {}
+    for key, noise_row in noise_bits.items():
+        noise_errors = [unpack_errors(bits, n) for bits in noise_row]
+        tests = [
+            [
+                mcnemar_exact(unpack_errors(bits, n), noise)
+                for bits, noise in zip(row, noise_errors, strict=True)
+            ]
+            for row in cell_bits
+        ]
+        result[key] = {
+            "adversarial_only": [[test.first_only for test in row] for row in tests],
+            "noise_only": [[test.second_only for test in row] for row in tests],
+            "p_value": [[test.p_value for test in row] for row in tests],
+        }
+    return result
 
 
 def amplified_keys(table: dict[str, Any]) -> list[str]:
@@ -270,6 +404,16 @@ def table_rows(table: dict[str, Any]) -> list[dict[str, Any]]:
             (
                 key,
                 [f"{name} {suffix}" for name in block["generated_for"]],
+                block["error"],
+                block["error_ci95"],
+            )
+        )
+    if MATCHED_KEY in table:
+        block = table[MATCHED_KEY]
+        blocks.append(
+            (
+                MATCHED_KEY,
+                [f"{name} {MATCHED_LABEL}" for name in block["generated_for"]],
                 block["error"],
                 block["error_ci95"],
             )
@@ -324,6 +468,10 @@ def paper_grid(table: dict[str, Any], reference: dict[str, Any]) -> dict[str, li
             pick(reference.get("amplified_error", {}).get(name))
             for name in table[key]["generated_for"]
         ]
+    if MATCHED_KEY in table:
+        grid[MATCHED_KEY] = [
+            pick(reference["error"].get(name)) for name in table[MATCHED_KEY]["generated_for"]
+        ]
     grid["noise"] = [pick(reference["noise"].get(key)) for key in table["noise"]]
     grid["noise_clipped"] = [pick(None) for _ in table["noise_clipped"]]
     return grid
@@ -342,6 +490,10 @@ def heatmap_rows(
         labels += [f"{name} {suffix}" for name in table[key]["generated_for"]]
         ours += table[key]["error"]
         theirs += paper[key]
+    if MATCHED_KEY in table:
+        labels += [f"{name} {MATCHED_LABEL}" for name in table[MATCHED_KEY]["generated_for"]]
+        ours += table[MATCHED_KEY]["error"]
+        theirs += paper[MATCHED_KEY]
     for kind, suffix in (
         ("noise", ", unclipped (paper's)"),
         ("noise_clipped", ", clipped (secondary)"),

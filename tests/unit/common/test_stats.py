@@ -1,8 +1,10 @@
 """Confidence intervals."""
 
+import math
+
 import pytest
 
-from intriguing.common.stats import wilson_interval
+from intriguing.common.stats import holm, mcnemar_exact, spearman_bootstrap, wilson_interval
 
 
 def test_wilson_interval_known_value():
@@ -14,3 +16,34 @@ def test_wilson_interval_reaches_the_boundaries_exactly():
     assert wilson_interval(0, 60000)[0] == 0.0
     assert wilson_interval(7, 7)[1] == 1.0
     assert wilson_interval(0, 0) == (0.0, 1.0)
+
+
+def test_mcnemar_uses_only_the_discordant_pairs():
+    first = [True] * 10 + [False] * 90
+    second = [True] * 2 + [False] * 98
+    test = mcnemar_exact(first, second)
+    assert (test.first_only, test.second_only) == (8, 0)
+    assert test.p_value == pytest.approx(2 * 0.5**8)  # two-sided binomial, all 8 one way
+    assert mcnemar_exact(second, first).p_value == pytest.approx(test.p_value)
+    # errors on the same originals: no discordant pair, nothing to tell them apart
+    assert mcnemar_exact(first, first) == (0, 0, 1.0)
+    with pytest.raises(ValueError, match="same examples"):
+        mcnemar_exact(first, second[:50])
+
+
+def test_holm_steps_down_and_keeps_the_order():
+    assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    assert holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])
+    assert holm([]) == []
+
+
+def test_spearman_bootstrap_is_seeded_and_brackets_rho():
+    ours = [0.1, 0.2, 0.3, 0.5, 0.4, 0.9, 0.8, 0.05]
+    paper = [0.12, 0.25, 0.2, 0.6, 0.45, 0.85, 0.9, 0.02]
+    rho, (low, high) = spearman_bootstrap(ours, paper, 500, seed=3)
+    assert low <= rho <= high <= 1
+    assert spearman_bootstrap(ours, paper, 500, seed=3) == (rho, (low, high))
+    assert spearman_bootstrap([1, 2, 3, 4], [4, 3, 2, 1], 200, 0)[0] == pytest.approx(-1)
+    assert math.isnan(spearman_bootstrap([1, 2], [1, 2], 200, 0)[0])
+    with pytest.raises(ValueError, match="paired"):
+        spearman_bootstrap([1, 2, 3], [1, 2], 200, 0)

@@ -1,29 +1,43 @@
 """The headline metrics: the few numbers DVC compares, and every verdict under a stable key."""
 
+import pytest
+
 from intriguing.report.headline import headline, verdict_key, verdict_statuses
 
 SECTIONS = [
-    "## Table 4 — cross-training-set generalisation\n\n**Reproduced** (adversarials): …\n\n"
-    "**Not reproduced**: 2 of 9 rates agree.",
+    "## Table 4 — cross-training-set generalisation\n\n"
+    "- **Reproduced** (transfer across training sets beats noise σ=0.06): 4 of 4 cells.\n\n"
+    "- **Not reproduced** (rates agree with the paper): 2 of 9 rates agree.",
     "## Section 3 — units of φ(x)\n\nOn `conv`: **Holds**: none.\n\nOn `n100`: **Holds**: x.",
-    "## Adversarial training (Section 4.2)\n\n`below 1.2%`: **Not reproduced**: ours 1.6%.",
+    "## Adversarial training (Section 4.2)\n\n- **Inconclusive** (adversarial pool below 1.2%): "
+    "neither baseline reaches the paper's level.",
     "## Table 1 — models\n\n**Partly reproduced**: 6 of 12 rates agree.",
+    "## Table 2 — more\n\n**Reproduced**: one.\n\n**Reproduced**: two.",
     "not a section **Reproduced**",
 ]
 
 
-def test_every_verdict_has_a_short_stable_key():
+def test_every_verdict_has_a_short_stable_named_key():
     assert verdict_statuses(SECTIONS) == {
-        "table4.1": "Reproduced",
-        "table4.2": "Not reproduced",
+        "table4.transfer_across_training_sets_beats_noise_0_06": "Reproduced",
+        "table4.rates_agree_with_the_paper": "Not reproduced",
         "section3.conv": "Holds",
         "section3.n100": "Holds",
-        "adversarial_training.below_1_2": "Not reproduced",
+        "adversarial_training.adversarial_pool_below_1_2": "Inconclusive",
         "table1": "Partly reproduced",
+        # a section that names neither claim nor network numbers its verdicts
+        "table2.1": "Reproduced",
+        "table2.2": "Reproduced",
     }
     assert verdict_key("Table 5 — frame bounds", "alexnet_original", 0, 0) == (
         "table5.alexnet_original"
     )
+
+
+def test_two_verdicts_of_one_claim_are_refused():
+    section = "## Table 4 — x\n\n**Reproduced** (same claim): a.\n\n**Reproduced** (same claim): b."
+    with pytest.raises(ValueError, match="share the headline key"):
+        verdict_statuses([section])
 
 
 def test_headline_takes_the_tables_key_numbers():

@@ -9,18 +9,35 @@ from intriguing.adversarial.sets import shared_originals
 from intriguing.common.stats import wilson_interval
 from intriguing.reference import paper_reference
 from intriguing.report.transfer import (
-    above_noise,
+    cell_groups,
     figure7_section,
+    transfer_claims,
     transfer_section,
-    transfer_verdict,
 )
+from intriguing.report.verdicts import VerdictSettings
 from intriguing.transfer.tables import (
     gaussian_noise,
     heatmap_rows,
+    matched_block,
+    matching_factor,
+    mcnemar_against_noise,
     misclassified,
+    pack_errors,
     table_rows,
     target_share,
     transfer_table,
+    unpack_errors,
+)
+
+SETTINGS = VerdictSettings(
+    distortion_tolerance=0.1,
+    exact_ratio_bound=1.02,
+    alpha=0.05,
+    transfer_share=0.75,
+    noise_clean_margin=0.01,
+    pattern_rho=0.5,
+    bootstrap_resamples=200,
+    bootstrap_seed=0,
 )
 
 
@@ -229,25 +246,20 @@ def toy_table(error, noise_ci, amplified=False):
     return table
 
 
-def test_transfer_verdict_follows_the_noise_baseline():
-    table = toy_table([[1.0, 0.3], [0.25, 1.0]], [[0.0, 0.1], [0.0, 0.1]])
-    counts = above_noise(
-        table["error"],
-        table["error_ci95"],
-        table["generated_for"],
-        table["evaluated_on"],
-        table["noise_ci95"]["0.1"],
-    )
-    assert counts == (2, 2)
-    assert transfer_verdict(*counts, "x", "noise").startswith("**Reproduced**")
-    assert transfer_verdict(1, 4, "x", "noise").startswith("**Partly reproduced**")
-    assert transfer_verdict(0, 4, "x", "noise").startswith("**Not reproduced**")
-
-
 def test_transfer_section_sets_each_cell_beside_the_papers(tmp_path):
     reference = paper_reference()["table2"]
     table = toy_table([[1.0, 0.02], [0.289, 1.0]], [[0.0, 0.1], [0.0, 0.1]])
-    text = transfer_section("Table 2", table, reference, None, tmp_path)
+    table["noise_error_bits"] = {"0.1": [pack_errors(np.arange(100) < 2)] * 2}
+    table["mcnemar"] = mcnemar_against_noise(
+        [[pack_errors(np.arange(100) < round(e * 100)) for e in row] for row in table["error"]],
+        table["noise_error_bits"],
+        100,
+    )
+    train_sets = {"softmax1": "all", "n100": "all"}
+    clean = {"softmax1": 0.067, "n100": 0.0}
+    text = transfer_section(
+        "Table 2", table, reference, None, tmp_path, train_sets, clean, SETTINGS
+    )
     # n100's adversarials on softmax1: ours 28.9 [23.9, 33.9], the paper's 28.9: no mark
     assert "28.9 [23.9, 33.9] · 28.9 · +0.0 |" in text
     # the paper's noise row is the unclipped one, compared; the clipped one is compared with nothing
@@ -256,9 +268,27 @@ def test_transfer_section_sets_each_cell_beside_the_papers(tmp_path):
         in text
     )
     assert "noise σ=0.1 clipped to [0, 1] (secondary; distortion 0.070) | 2.0 [0.0, 10.0] |" in text
-    assert "Partly reproduced** (adversarials transfer): 1 of 2" in text
-    # 4 adversarial cells and 2 noise cells compared
-    assert "of 6 rates agree with the paper" in text
+    # softmax1 → n100 errs on 2 originals, the noise on the same 2: no discordant pair;
+    # n100 → softmax1 on 28.9 more: 1 of 2 cells, below the 75% reproduced needs
+    assert (
+        "**Partly reproduced** (transfer across models on one training set beats noise σ=0.1): "
+        "1 of 2 cells" in text
+    )
+    # 2 off-diagonal cells and the softmax1 noise cell compared; the diagonal and the n100
+    # noise cell (the paper's 0.0% at its clean 0.0%) left out
+    assert "of 3 rates agree with the paper" in text
+    assert "2 diagonal cells" in text and "1 noise cells at the paper's clean error" in text
+    # the headline's numbers of each claim: cells supporting it, the largest Holm-adjusted p
+    claims = {
+        c.claim: c.metrics for c in transfer_claims(table, reference, train_sets, clean, SETTINGS)
+    }
+    assert claims["transfer across models on one training set beats noise σ=0.1"] == {
+        "state": "Partly reproduced",
+        "cells": 2,
+        "supporting": 1,
+        "largest_mcnemar_p_holm": 1.0,  # softmax1 → n100: no discordant pair
+    }
+    assert claims["transfer pattern follows the paper's"] == {"cells": 2, "state": "Inconclusive"}
     assert "Where the adversarials land" in text
     assert "| n100 | 5.0 [2.0, 10.0] | 100.0 [96.0, 100.0] |" in text
 
@@ -273,16 +303,21 @@ def test_table4_section_renders_both_amplifications_beside_the_papers_row(tmp_pa
         table[block]["mean_distortion"] = {"m1": 0.1, "m2": 0.08}
         table[block]["mean_distortion_ratio"] = {"m1": 2.5, "m2": 1.6}
     table["mean_distortion"] = {"m1": 0.04, "m2": 0.05}
-    text = transfer_section("Table 4", table, reference, None, tmp_path)
+    text = transfer_section(
+        "Table 4", table, reference, None, tmp_path, {"m1": "p1", "m2": "p2"}, {}, SETTINGS
+    )
     # M1's amplified on M2: ours 50.0, the paper's 43%, in both readings
     cells = "| 100.0 [90.0, 100.0] · 100.0 · +0.0 | 50.0 [40.0, 60.0] · 43.0 · +7.0 |"
     assert f"| m1 amplified to distortion 0.1 {cells}" in text
     assert f"| m1 amplified ×1.67, the paper's relative increase {cells}" in text
     assert "| 0.100 (×2.50) | 0.1 |" in text
-    assert "(adversarials transfer, amplified to distortion 0.1): 2 of 2" in text
+    # made before the per-original errors were stored: no pairs, inconclusive
     assert (
-        "Agreement with the paper's amplified rows (amplified ×1.67, the paper's relative" in text
+        "**Inconclusive** (transfer across training sets, amplified to 0.1 beats noise σ=0.1)"
+        in text
     )
+    assert "(amplified ×1.67 rates agree with the paper): 3 of 4 rates" in text
+    assert "**Inconclusive** (transfer pattern follows the paper's): 2 cells give no rank" in text
     assert "| m2 amplified ×1.67 | 20.0 [10.0, 30.0] | 100.0 [90.0, 100.0] |" in text
 
 
@@ -338,3 +373,103 @@ def test_heatmap_rows_set_both_amplifications_beside_the_papers_amplified_row():
     ]
     np.testing.assert_allclose(theirs[2], [1.0, 0.43])
     np.testing.assert_allclose(theirs[4], [1.0, 0.43])
+
+
+def test_error_bits_round_trip_and_refuse_a_wrong_length():
+    errors = np.array([True, False, False, True, True, False, True, False, True, True])
+    packed = pack_errors(torch.from_numpy(errors))
+    assert len(packed) == 4  # 10 bits in 2 bytes
+    np.testing.assert_array_equal(unpack_errors(packed, 10), errors)
+    with pytest.raises(ValueError, match="exactly 9"):
+        unpack_errors(packed, 9)  # the tenth bit is set
+
+
+def test_transfer_table_stores_per_original_errors_and_their_mcnemar_tests():
+    x = torch.zeros(4, 1, 2, 2)
+    bright = torch.ones(4, 1, 2, 2)
+    sets = {"a": adversarial_set(bright), "b": adversarial_set(torch.cat([bright[:2], x[2:]]))}
+    models = {"a": Threshold(0.5), "b": Threshold(2.0)}
+    table = transfer_table(sets, models, x, torch.zeros(4, dtype=torch.long), [0.1], seed=0)
+    assert unpack_errors(table["error_bits"][1][0], 4).tolist() == [True, True, False, False]
+    assert unpack_errors(table["noise_error_bits"]["0.1"][0], 4).tolist() == [False] * 4
+    test = table["mcnemar"]["0.1"]
+    assert test["adversarial_only"] == [[4, 0], [2, 0]]
+    assert test["noise_only"] == [[0, 0], [0, 0]]
+    assert test["p_value"][0][0] == pytest.approx(0.125)  # 4 discordant pairs, all one way
+    assert test["p_value"][1][1] == 1.0
+
+
+def test_matching_factor_reaches_the_target_distortion_after_clipping():
+    generator = torch.Generator().manual_seed(0)
+    x = torch.rand(20, 1, 28, 28, generator=generator)
+    x_adv = (x + 0.05 * torch.randn(x.shape, generator=generator)).clamp(0, 1)
+    factor = matching_factor(x, x_adv, 0.08)
+    block = matched_block(
+        {"a": adversarial_set(x_adv, indices=tuple(range(20)))},
+        x,
+        {"a": 0.08},
+        {"a": Threshold(0.5)},
+        torch.zeros(20, dtype=torch.long),
+    )
+    assert block["factor"]["a"] == pytest.approx(factor)
+    assert block["mean_distortion"]["a"] == pytest.approx(0.08, rel=1e-6)
+    assert block["target_distortion"] == {"a": 0.08}
+    assert block["own_distortion"]["a"] < 0.08 < factor * block["own_distortion"]["a"]
+    with pytest.raises(ValueError, match="no paper distortion"):
+        matched_block({"a": adversarial_set(x_adv)}, x, {}, {"a": Threshold(0.5)}, x[:, 0, 0, 0])
+    with pytest.raises(ValueError, match="cannot be rescaled"):
+        matching_factor(x, x, 0.08)
+
+
+def test_matching_factor_stops_where_clipping_caps_the_distortion():
+    x = torch.ones(3, 1, 4, 4)
+    x_adv = x.clone()
+    x_adv[:, 0, 0, 0] = 0.9  # only one pixel can move, by at most 1
+    factor = matching_factor(x, x_adv, 0.5)
+    assert factor >= 10  # the pixel reaches 0 and can go no further
+
+
+def test_cells_are_grouped_by_training_set():
+    groups = cell_groups(
+        ["m1", "m1p", "m2"], ["m1", "m1p", "m2"], {"m1": "p1", "m1p": "p1", "m2": "p2"}
+    )
+    assert groups == {
+        "across training sets": [(0, 2), (1, 2), (2, 0), (2, 1)],
+        "across models on one training set": [(0, 1), (1, 0)],
+    }
+    with pytest.raises(ValueError, match="no training set"):
+        cell_groups(["m1"], ["m3"], {"m1": "p1"})
+
+
+def test_transfer_section_sets_the_sets_at_the_papers_distortion_beside_its_rows(tmp_path):
+    reference = paper_reference()["table2"]
+    table = toy_table([[1.0, 0.02], [0.289, 1.0]], [[0.0, 0.1], [0.0, 0.1]])
+    table["matched"] = {
+        "label": "at the paper's distortion",
+        "generated_for": ["softmax1", "n100"],
+        "target_distortion": {"softmax1": 0.062, "n100": 0.058},
+        "own_distortion": {"softmax1": 0.04, "n100": 0.05},
+        "factor": {"softmax1": 1.55, "n100": 1.16},
+        "mean_distortion": {"softmax1": 0.062, "n100": 0.058},
+        "error": [[0.5, 0.02], [0.289, 1.0]],
+        "error_ci95": [[[0.4, 0.6], [0.0, 0.07]], [[0.239, 0.339], [0.95, 1.0]]],
+    }
+    text = transfer_section(
+        "Table 2",
+        table,
+        reference,
+        None,
+        tmp_path,
+        {"softmax1": "all", "n100": "all"},
+        {},
+        SETTINGS,
+    )
+    assert "| softmax1 at the paper's distortion | 50.0 [40.0, 60.0] · 100.0 · -50.0 ✱ |" in text
+    assert "| 0.062 (×1.55) | 0.062 |" in text
+    # its diagonal is no rate the paper gives: left out, so both off-diagonal cells agree
+    assert (
+        "**Reproduced** (rates at the paper's distortion agree with the paper): 2 of 2 rates"
+        in text
+    )
+    assert "2 diagonal cells of the rescaled sets" in text
+    assert "(transfer across models on one training set, at the paper's distortion beats" in text

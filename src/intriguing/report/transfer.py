@@ -29,6 +29,7 @@ from intriguing.report.format import (
     percent,
     verdict,
 )
+from intriguing.transfer.replicates import seed_mean_view
 
 TRANSFER_SHARE = 0.75
 
@@ -223,10 +224,24 @@ def landing_section(table: dict[str, Any]) -> list[str]:
     return [
         "Where the adversarials land (beyond the paper): the share of each row's examples that "
         "the column's model classifies as the attack's own target label, in percent with its 95% "
-        "Wilson interval (on the diagonal of the plain sets, the attack's success; an error "
+        "interval (on the diagonal of the plain sets, the attack's success; an error "
         "would land on the target by chance about 1 time in 9).",
         markdown_table(["generated for \\ evaluated on", *columns], rows),
     ]
+
+
+def replicates_text(replicates: dict[str, Any] | None) -> str:
+    """What a table's cells are when its models were trained from several seeds ('' if not)."""
+    if not replicates or replicates["count"] < 2:
+        return ""
+    return (
+        f"Every rate, interval and mean distortion below is the seed mean of {replicates['count']} "
+        f"replicates: the table computed once per replicate r from the r-th network of "
+        f"{', '.join(replicates['replicated_models'])} (each trained from its own seed), the "
+        f"other models' one network serving every replicate; interval: "
+        f"{replicates['interval_rule']}. Agreement with the paper is judged against these "
+        f"intervals. "
+    )
 
 
 def transfer_section(
@@ -240,6 +255,7 @@ def transfer_section(
     the heatmaps."""
     if table is None:
         return f"## {title}\n\nNot run: no transfer table yet."
+    table = seed_mean_view(table)
     columns = table["evaluated_on"]
     names = table["generated_for"]
     header = ["generated for \\ evaluated on", *columns, "mean distortion", "paper"]
@@ -295,8 +311,9 @@ def transfer_section(
     )
     parts = [
         f"## {title}",
-        f"Each cell: the error of the column's model on the row's examples, in percent, with its "
-        f"95% Wilson interval · the paper's value · the difference (pp); {OUTSIDE_CI_MARK} marks "
+        replicates_text(table.get("replicates"))
+        + f"Each cell: the error of the column's model on the row's examples, in percent, with its "
+        f"95% interval · the paper's value · the difference (pp); {OUTSIDE_CI_MARK} marks "
         f"a paper value outside our interval. A model errs when it does not predict the "
         f"original's true label. n = {table['n']} originals ({table['split']} images) per row, "
         f"the same for every row; target policy: {', '.join(table['target_policy'])}. Noise rows "

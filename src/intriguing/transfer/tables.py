@@ -22,6 +22,12 @@ increase. Each is compared with the paper's amplified rows.
 Where the transferred adversarials land, a column the paper lacks: for every cell, the share of
 the set's examples that the evaluating model classifies as the attack's own target label
 (`target_share`; on the diagonal this is the attack's success rate).
+
+Replicates (params.yaml `train.replicated_models`): a table is computed once per replicate r,
+from the r-th network of every replicated model (the others' only one), attacked and
+evaluating; the table's own fields are replicate 0's, and its `replicates` block holds every
+replicate's fields and their seed means with intervals that include the seed-to-seed spread
+(intriguing.transfer.replicates, torch-free for the report).
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from intriguing.adversarial.attack import distortion
 from intriguing.common.plotting import pyplot, save_figure
 from intriguing.common.stats import wilson_interval
 from intriguing.train.models import ModelSpec, load_checkpoint
+from intriguing.transfer.replicates import AMPLIFIED_KEYS, amplified_keys
 
 ERROR_DEFINITION = (
     "a model errs on a distorted example when it does not predict the original's true label"
@@ -53,8 +60,6 @@ NOISE_ROWS = {
     "noise": "unclipped: the paper's rows (their distortion is σ, as the paper prints it)",
     "noise_clipped": "clipped to [0, 1]: a secondary row (valid images, less distortion)",
 }
-#: amplification reading -> JSON key of its block in Table 4.
-AMPLIFIED_KEYS = {"stddev": "amplified", "factor": "amplified_factor"}
 
 
 @dataclass(frozen=True)
@@ -253,11 +258,6 @@ def transfer_table(
     for mode, amplified_sets in (amplified or {}).items():
         table[AMPLIFIED_KEYS[mode]] = amplified_block(mode, amplified_sets, models, labels)
     return table
-
-
-def amplified_keys(table: dict[str, Any]) -> list[str]:
-    """The amplified blocks a table holds, in the order of AMPLIFIED_KEYS."""
-    return [key for key in AMPLIFIED_KEYS.values() if key in table]
 
 
 def table_rows(table: dict[str, Any]) -> list[dict[str, Any]]:

@@ -5,8 +5,7 @@
 
 
 rule transfer:
-    """Every model's error on every model's adversarial set, where they land, and on noise:
-    per replicate (the inputs replicate after replicate, common.smk), and their seed means."""
+    """Every model's error on every model's sets and on noise, per replicate, with seed means."""
     input:
         unpack(transfer_inputs),
     output:

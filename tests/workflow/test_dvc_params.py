@@ -64,6 +64,7 @@ EXPLICIT: dict[str, Any] = {
     "data.mnist_dir": MNIST_DIR,
     "train.models": [*BASELINE["train"]["models"], "n100_wd"],
     "train.decay_reading": "mean_example",
+    "train.replicated_models": ["n100", "n200", "ae400", "m1", "m1p"],
     # a list of models changes by a model that the other lists also name, so that every stage
     # that reads the list sees the change (n100: also analysed by spectral and instability)
     "adversarial.table2_models": ["softmax1", "softmax2", "softmax3", "n200", "ae400"],

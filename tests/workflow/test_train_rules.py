@@ -3,6 +3,7 @@
 import json
 
 import torch
+import yaml
 
 from intriguing.common.runtime import derive_seed
 
@@ -34,3 +35,16 @@ def test_filters_rule(smoke_project):
     assert figure.stat().st_size > 10_000
     provenance = torch.load(smoke_project / "models/ae400.pt", weights_only=True)["provenance"]
     assert provenance["pretrain_epochs_run"] >= 1 and provenance["pretrain_stop_reason"]
+
+
+def test_replicates_are_trained_from_their_own_seeds(smoke_project):
+    params = yaml.safe_load((smoke_project / "params.yaml").read_text())
+    assert params["profiles"]["smoke"]["train"]["replicates"] == 2
+    replicate = torch.load(smoke_project / "models/n100_rep1.pt", weights_only=True)["provenance"]
+    assert replicate["seed"] == derive_seed(0, "n100_rep1") != derive_seed(0, "n100")
+    assert replicate["replicate"] == 1
+    metrics = json.loads((smoke_project / "reports/metrics/train/n100_rep1.json").read_text())
+    assert metrics["model"] == "n100" and metrics["replicate"] == 1
+    assert metrics["training"]["seed"] == replicate["seed"]
+    # the softmax models are not replicated: one network each
+    assert not (smoke_project / "models/softmax1_rep1.pt").exists()

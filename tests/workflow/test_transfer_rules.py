@@ -53,6 +53,33 @@ def test_transfer_rule(smoke_project, table, split):
     assert (smoke_project / f"reports/figures/transfer/{table}.png").stat().st_size > 10_000
 
 
+@pytest.mark.parametrize(("table", "split"), [("table2", "train"), ("table4", "test")])
+def test_transfer_rule_computes_every_replicate(smoke_project, table, split):
+    params = yaml.safe_load((smoke_project / "params.yaml").read_text())
+    models = params["adversarial"][f"{table}_models"]
+    result = json.loads((smoke_project / f"reports/metrics/transfer/{table}.json").read_text())
+    replicates = result["replicates"]
+    replicated = [m for m in models if m in params["train"]["replicated_models"]]
+    assert replicates["count"] == 2 and replicates["replicated_models"] == replicated
+    first, second = replicates["per_replicate"]
+    assert first["error"] == result["error"]
+    # replicate 1's last cell from the replicated models' second networks
+    row, column = replicated[0], models[-1]
+    network = column if column not in replicated else f"{column}_rep1"
+    sets = load_sets({row: smoke_project / f"data/adversarial/{row}_rep1_{split}.pt"})
+    _, labels, _ = shared_originals(sets)
+    model = load_models(
+        {column: params["models"][column]}, {column: smoke_project / f"models/{network}.pt"}
+    )[column]
+    recomputed = misclassified(model, sets[row]["x_adv"], labels).float().mean().item()
+    assert second["error"][models.index(row)][-1] == pytest.approx(recomputed)
+    means = replicates["seed_mean"]
+    cell = [first["error"][0][-1], second["error"][0][-1]]
+    assert means["error"][0][-1] == pytest.approx(sum(cell) / 2)
+    low, high = means["error_ci95"][0][-1]
+    assert low <= means["error"][0][-1] <= high
+
+
 def test_figure7_rule(smoke_project):
     result = json.loads((smoke_project / "reports/metrics/transfer/figure7.json").read_text())
     assert result["models"] == ["softmax1", "n200"]

@@ -1,5 +1,6 @@
 # DVC stage `adversarial`: minimal-distortion adversarial sets (Section 4.1) and Table 4's
-# amplified sets. Models and MNIST come from other DVC stages.
+# amplified sets, for every network (a replicated model's replicates too; common.smk). Models
+# and MNIST come from other DVC stages.
 
 
 rule adversarial:
@@ -20,7 +21,8 @@ rule adversarial:
         runtime=120,
         gpu=int(USES_GPU),
     params:
-        spec=lambda wildcards: config["models"][wildcards.model],
+        model=network_model,
+        spec=network_spec,
         samples=lambda wildcards: SETTINGS["adversarial"][f"{wildcards.split}_samples"],
         policy=config["adversarial"]["target_policy"],
         seed=config["adversarial"]["seed"],
@@ -86,9 +88,9 @@ rule adversarial_figures:
 rule all_adversarial:
     input:
         rules.adversarial_figures.output,
-        expand(ADVERSARIAL_SET, model=TABLE2_MODELS, split="train"),
-        expand(ADVERSARIAL_METRICS, model=TABLE2_MODELS, split="train"),
-        expand(ADVERSARIAL_SET, model=TABLE4_MODELS, split="test"),
-        expand(ADVERSARIAL_METRICS, model=TABLE4_MODELS, split="test"),
-        expand(AMPLIFIED_SET, model=TABLE4_MODELS),
-        expand(AMPLIFIED_METRICS, model=TABLE4_MODELS),
+        expand(ADVERSARIAL_SET, model=ATTACKED_NETWORKS["train"], split="train"),
+        expand(ADVERSARIAL_METRICS, model=ATTACKED_NETWORKS["train"], split="train"),
+        expand(ADVERSARIAL_SET, model=ATTACKED_NETWORKS["test"], split="test"),
+        expand(ADVERSARIAL_METRICS, model=ATTACKED_NETWORKS["test"], split="test"),
+        expand(AMPLIFIED_SET, model=ATTACKED_NETWORKS["test"]),
+        expand(AMPLIFIED_METRICS, model=ATTACKED_NETWORKS["test"]),

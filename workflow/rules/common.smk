@@ -3,7 +3,15 @@
 from intriguing.data.mnist import FILES as MNIST_FILES
 from intriguing.plan.machine import project_path, uses_gpu
 from intriguing.plan.params import advtrain_run_settings, model_options
-from intriguing.plan.specs import ALEXNETS, DECAY_READINGS, UNITS_FIGURE_KINDS
+from intriguing.plan.specs import (
+    ALEXNETS,
+    DECAY_READINGS,
+    REPLICATE_SUFFIX,
+    UNITS_FIGURE_KINDS,
+    replicate_members,
+    replicate_names,
+    split_replicate,
+)
 
 # Threads of the rules whose torch work uses every core it gets (training, the attack, the
 # AlexNets' SVDs). A fixed count, so that no command needs --cores to plan (--dag, --unlock):
@@ -33,6 +41,12 @@ RAW_FILES = expand("data/raw/{name}", name=MNIST_FILES)
 SPLIT = "data/processed/split.npz"
 # Training (Table 1).
 TRAIN_MODELS = config["train"]["models"]
+# Replicates: the models of train.replicated_models trained from REPLICATES seeds. A `{model}`
+# wildcard of the train, adversarial and amplify rules is a network: a model's name (replicate
+# 0) or `<model>_rep<r>` (intriguing.plan.specs.replicate_name).
+REPLICATED_MODELS = config["train"]["replicated_models"]
+REPLICATES = SETTINGS["train"]["replicates"]
+TRAIN_NETWORKS = replicate_names(TRAIN_MODELS, REPLICATED_MODELS, REPLICATES)
 MODEL_FILE = "models/{model}.pt"
 TRAIN_METRICS = "reports/metrics/train/{model}.json"
 # the first-layer filters of the autoencoder models (the paper's "high quality" AE400 filters)
@@ -49,8 +63,12 @@ AMPLIFIED_SET = "data/adversarial/{model}_test_amplified.pt"
 AMPLIFIED_METRICS = "reports/metrics/adversarial/{model}_test_amplified.json"
 AMPLIFIED_FACTOR_SET = "data/adversarial/{model}_test_amplified_factor.pt"
 AMPLIFIED_FACTOR_METRICS = "reports/metrics/adversarial/{model}_test_amplified_factor.json"
-# every attacked set, as "{model}_{split}"
+# every attacked set, as "{model}_{split}"; ATTACKED_NETWORKS also the replicates'
 ADVERSARIAL_SETS = [f"{m}_train" for m in TABLE2_MODELS] + [f"{m}_test" for m in TABLE4_MODELS]
+ATTACKED_NETWORKS = {
+    split: replicate_names(models, REPLICATED_MODELS, REPLICATES)
+    for split, models in (("train", TABLE2_MODELS), ("test", TABLE4_MODELS))
+}
 ADVERSARIAL_EXAMPLES = "reports/figures/adversarial/{set}_examples.png"
 DISTORTION_HISTOGRAM = "reports/figures/adversarial/distortions.png"
 DISTORTION_PLOT_DATA = "reports/plots/adversarial/distortions.csv"
@@ -147,7 +165,7 @@ BENCHMARKS = "reports/benchmarks"
 
 
 wildcard_constraints:
-    model="|".join(config["models"]),
+    model=f"(?:{'|'.join(config['models'])})(?:{REPLICATE_SUFFIX}[1-9][0-9]*)?",
     split="train|test",
     table="table2|table4",
     network="|".join([*ALEXNETS, *config["models"]]),
@@ -159,23 +177,45 @@ def model_specs(models):
     return {name: config["models"][name] for name in models}
 
 
+def network_model(wildcards):
+    """The registry model a `{model}` wildcard's network is a replicate of."""
+    return split_replicate(wildcards.model)[0]
+
+
+def network_replicate(wildcards):
+    """Which replicate of its model a `{model}` wildcard's network is (0: the model's own)."""
+    return split_replicate(wildcards.model)[1]
+
+
+def network_spec(wildcards):
+    """The registry entry of a `{model}` wildcard's network."""
+    return config["models"][network_model(wildcards)]
+
+
 def train_options(wildcards):
     """One model's training settings (without the model list, so adding a model does not
     retrain the others)."""
-    return model_options(SETTINGS["train"], wildcards.model)
+    return model_options(SETTINGS["train"], network_model(wildcards))
+
+
+def transfer_members(table):
+    """Per replicate, each of a transfer table's models' network (plan.specs.replicate_members)."""
+    return replicate_members(TRANSFER[table]["models"], REPLICATED_MODELS, REPLICATES)
 
 
 def transfer_inputs(wildcards):
-    """A table reads its models, their adversarial sets (Table 4: also both amplified ones)."""
+    """A table reads, replicate after replicate, its models' networks and their adversarial sets
+    (Table 4: also both amplified ones)."""
     table = TRANSFER[wildcards.table]
+    networks = [n for members in transfer_members(wildcards.table) for n in members.values()]
     inputs = {
-        "models": expand(MODEL_FILE, model=table["models"]),
-        "sets": expand(ADVERSARIAL_SET, model=table["models"], split=table["split"]),
+        "models": expand(MODEL_FILE, model=networks),
+        "sets": expand(ADVERSARIAL_SET, model=networks, split=table["split"]),
         "raw": RAW_FILES,
     }
     if wildcards.table == "table4":
-        inputs["amplified"] = expand(AMPLIFIED_SET, model=table["models"])
-        inputs["amplified_factor"] = expand(AMPLIFIED_FACTOR_SET, model=table["models"])
+        inputs["amplified"] = expand(AMPLIFIED_SET, model=networks)
+        inputs["amplified_factor"] = expand(AMPLIFIED_FACTOR_SET, model=networks)
     return inputs
 
 

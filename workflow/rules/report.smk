@@ -5,9 +5,9 @@
 rule report:
     """Render reports/report.md and the self-contained reports/report.html."""
     input:
-        metrics=expand(TRAIN_METRICS, model=TRAIN_MODELS),
-        adversarial=expand(ADVERSARIAL_METRICS, model=TABLE2_MODELS, split="train")
-        + expand(ADVERSARIAL_METRICS, model=TABLE4_MODELS, split="test"),
+        metrics=expand(TRAIN_METRICS, model=TRAIN_NETWORKS),
+        adversarial=expand(ADVERSARIAL_METRICS, model=ATTACKED_NETWORKS["train"], split="train")
+        + expand(ADVERSARIAL_METRICS, model=ATTACKED_NETWORKS["test"], split="test"),
         spectral=expand(SPECTRAL_METRICS, network=SPECTRAL_NETWORKS),
         spectral_figures=expand(SPECTRAL_FIGURE, network=SPECTRAL_NETWORKS),
         transfer=[*expand(TRANSFER_METRICS, table=TRANSFER_TABLES), FIGURE7_METRICS],

@@ -1,4 +1,5 @@
-# DVC stage `train`: every model of `train.models`, trained and evaluated.
+# DVC stage `train`: every model of `train.models`, trained and evaluated; the models of
+# `train.replicated_models` once per replicate (a `{model}` here is a network, common.smk).
 
 
 rule train:
@@ -18,7 +19,9 @@ rule train:
         runtime=60,
         gpu=int(USES_GPU),
     params:
-        spec=lambda wildcards: config["models"][wildcards.model],
+        model=network_model,
+        replicate=network_replicate,
+        spec=network_spec,
         options=train_options,
         train_limit=SETTINGS["data"]["train_limit"],
         seed=config["seed"],
@@ -45,7 +48,9 @@ rule evaluate:
         runtime=10,
         gpu=int(USES_GPU),
     params:
-        spec=lambda wildcards: config["models"][wildcards.model],
+        model=network_model,
+        replicate=network_replicate,
+        spec=network_spec,
         train_limit=SETTINGS["data"]["train_limit"],
         test_limit=SETTINGS["data"]["test_limit"],
         device=config["device"],
@@ -73,6 +78,6 @@ rule filters:
 
 rule all_train:
     input:
-        expand(MODEL_FILE, model=TRAIN_MODELS),
-        expand(TRAIN_METRICS, model=TRAIN_MODELS),
+        expand(MODEL_FILE, model=TRAIN_NETWORKS),
+        expand(TRAIN_METRICS, model=TRAIN_NETWORKS),
         expand(FILTERS_FIGURE, model=FILTER_MODELS),

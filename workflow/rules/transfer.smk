@@ -1,10 +1,11 @@
 # DVC stage `transfer`: Tables 2 and 4 (cross-model and cross-training-set generalisation of
-# adversarial examples, with Gaussian-noise baselines) and Figure 7. Models, MNIST and the
-# adversarial sets come from other DVC stages.
+# adversarial examples, with Gaussian-noise baselines; each once per replicate, with seed
+# means) and Figure 7 (replicate 0). Models, MNIST and the adversarial sets come from other DVC
+# stages.
 
 
 rule transfer:
-    """Every model's error on every model's adversarial set, where they land, and on noise."""
+    """Every model's error on every model's sets and on noise, per replicate, with seed means."""
     input:
         unpack(transfer_inputs),
     output:
@@ -27,6 +28,7 @@ rule transfer:
         specs=lambda wildcards: model_specs(TRANSFER[wildcards.table]["models"]),
         noise=lambda wildcards: TRANSFER[wildcards.table]["noise"],
         title=lambda wildcards: TRANSFER[wildcards.table]["title"],
+        replicated=REPLICATED_MODELS,
         seed=config["transfer"]["noise_seed"],
         matched_distortion=config["transfer"]["matched_distortion"],
     script:

@@ -6,7 +6,7 @@ from intriguing.common.progress import job_log
 sm = snakemake  # noqa: F821
 with job_log(sm.log[0]):
     step.adversarial(
-        name=sm.wildcards.model,
+        name=sm.params.model,
         spec_params=sm.params.spec,
         model_path=sm.input.model,
         raw_files=list(sm.input.raw),

@@ -6,7 +6,8 @@ from intriguing.train import step
 sm = snakemake  # noqa: F821
 with job_log(sm.log[0]):
     step.evaluate(
-        name=sm.wildcards.model,
+        name=sm.params.model,
+        replicate=sm.params.replicate,
         spec_params=sm.params.spec,
         model_path=sm.input.model,
         raw_files=list(sm.input.raw),

@@ -6,7 +6,8 @@ from intriguing.train import step
 sm = snakemake  # noqa: F821
 with job_log(sm.log[0]):
     step.train(
-        name=sm.wildcards.model,
+        name=sm.params.model,
+        replicate=sm.params.replicate,
         spec_params=sm.params.spec,
         raw_files=list(sm.input.raw),
         split_path=sm.input.split,

@@ -7,16 +7,22 @@ sm = snakemake  # noqa: F821
 with job_log(sm.log[0]):
     specs = dict(sm.params.specs)
     amplified = {
-        mode: dict(zip(specs, sm.input[key], strict=True))
+        mode: step.per_replicate(list(sm.input[key]), list(specs))
         for mode, key in (("stddev", "amplified"), ("factor", "amplified_factor"))
         if key in sm.input.keys()
     }
+    model_files = step.per_replicate(list(sm.input.models), list(specs))
     step.transfer(
         name=sm.wildcards.table,
         specs=specs,
-        model_files=dict(zip(specs, sm.input.models, strict=True)),
-        set_files=dict(zip(specs, sm.input.sets, strict=True)),
-        amplified_files=amplified or None,
+        model_files=model_files,
+        set_files=step.per_replicate(list(sm.input.sets), list(specs)),
+        amplified_files=[
+            {mode: files[r] for mode, files in amplified.items()} for r in range(len(model_files))
+        ]
+        if amplified
+        else None,
+        replicated=list(sm.params.replicated),
         raw_files=list(sm.input.raw),
         noise_stddevs=list(sm.params.noise),
         seed=sm.params.seed,

@@ -111,3 +111,25 @@ def spearman_bootstrap(
     tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(values, [tail, 100 - tail])
     return rho, (float(low), float(high))
+
+
+def seed_mean_interval(
+    rates: list[float], n: int, confidence: float = 0.95
+) -> tuple[float, float, float]:
+    """(seed mean, low, high) of a rate measured once per replicate (networks trained from
+    independent seeds) on the same n examples.
+
+    Two independent sources of spread, added in quadrature (variances add), each side apart:
+    the seeds' (the Student-t interval over the replicates, :func:`mean_interval`) and the n
+    examples' (the Wilson interval of the seed mean, its count rounded to a whole example). The
+    replicates share the examples, so their spread cannot show the second; the Wilson term keeps
+    the interval honest when the replicates agree (a 100% diagonal) or are few. One replicate
+    gives exactly its Wilson interval. Clipped to [0, 1]."""
+    from statistics import fmean
+
+    mean = fmean(rates)
+    seed_low, seed_high = mean_interval(rates, confidence)
+    sample_low, sample_high = wilson_interval(round(mean * n), n, confidence)
+    low = mean - math.hypot(mean - seed_low, mean - sample_low)
+    high = mean + math.hypot(seed_high - mean, sample_high - mean)
+    return mean, max(low, 0.0), min(high, 1.0)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from intriguing.plan.specs import ALEXNETS, ModelSpec, pool_level_error
+from intriguing.plan.specs import ALEXNETS, ModelSpec, pool_level_error, split_replicate
 
 
 class ParamsError(ValueError):
@@ -66,6 +66,7 @@ def check_params(config: dict[str, Any]) -> None:
             )
     for key in (
         "train.models",
+        "train.replicated_models",
         "adversarial.table2_models",
         "adversarial.table4_models",
         "transfer.figure7_models",
@@ -84,6 +85,10 @@ def check_params(config: dict[str, Any]) -> None:
             "adversarial.table2_models",
             "Figure 7 shows training-set adversarial sets",
         ),
+        "train.replicated_models": (
+            "train.models",
+            "only a trained model can be trained from further seeds",
+        ),
     }.items():
         allowed = _lookup(config, within)
         for position, name in enumerate(_lookup(config, key)):
@@ -92,6 +97,13 @@ def check_params(config: dict[str, Any]) -> None:
                     f"{key}[{position}]: model {name!r} is not in {within} ({why}); add it "
                     f"there or pick one of {allowed}"
                 )
+    for name in registry:
+        model, replicate = split_replicate(name)
+        if replicate:
+            raise ParamsError(
+                f"models.{name}: the name is that of replicate {replicate} of model {model!r} "
+                "(train.replicated_models); rename it"
+            )
     for name in ALEXNETS:
         if name in registry:
             raise ParamsError(
@@ -179,12 +191,18 @@ def _check_advtrain(advtrain: dict[str, Any], registry: dict[str, Any]) -> None:
                 raise ParamsError(f"advtrain.pool_levels.{name}[{position}]: {error}")
 
 
+#: `train` keys that pick which networks are trained, not how one is: no model's options.
+TRAIN_SELECTION_KEYS = ("models", "replicated_models", "replicates")
+
+
 def model_options(train_settings: dict[str, Any], model: str) -> dict[str, Any]:
-    """One model's training options: a budget given as {default: n, <model>: m} is resolved."""
+    """One model's training options: a budget given as {default: n, <model>: m} is resolved.
+    The keys that select the networks (TRAIN_SELECTION_KEYS) are left out, so that adding a
+    model or a replicate retrains no other network."""
     return {
         key: value.get(model, value["default"]) if isinstance(value, dict) else value
         for key, value in train_settings.items()
-        if key != "models"
+        if key not in TRAIN_SELECTION_KEYS
     }
 
 

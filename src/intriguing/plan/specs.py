@@ -10,6 +10,7 @@ torch code (intriguing.train.models, .adversarial_training, .spectral_analysis, 
 
 from __future__ import annotations
 
+import re
 from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any
 
@@ -199,3 +200,42 @@ def determinism_environment(deterministic: bool) -> dict[str, str]:
     if deterministic:
         environment["CUBLAS_WORKSPACE_CONFIG"] = CUBLAS_WORKSPACE
     return environment
+
+
+#: The file-name suffix of a model's replicate r >= 1 ("n100_rep1"); replicate 0 keeps the
+#: model's own name, so its paths and seed are those of a run without replicates.
+REPLICATE_SUFFIX = "_rep"
+_REPLICATE_NAME = re.compile(rf"^(?P<model>.+){REPLICATE_SUFFIX}(?P<replicate>[1-9][0-9]*)$")
+
+
+def replicate_name(model: str, replicate: int) -> str:
+    """The name of a model's replicate (a network trained from its own seed): the model's name
+    for replicate 0, `<model>_rep<r>` for the others."""
+    if replicate < 0:
+        raise ValueError(f"model {model}: replicate {replicate} < 0")
+    return model if replicate == 0 else f"{model}{REPLICATE_SUFFIX}{replicate}"
+
+
+def split_replicate(name: str) -> tuple[str, int]:
+    """(model, replicate) of a replicate's name: the inverse of :func:`replicate_name`."""
+    match = _REPLICATE_NAME.match(name)
+    return (match["model"], int(match["replicate"])) if match else (name, 0)
+
+
+def replicate_names(models: list[str], replicated: list[str], count: int) -> list[str]:
+    """Every network to train: `count` replicates of each replicated model, one of the others."""
+    return [
+        replicate_name(model, replicate)
+        for model in models
+        for replicate in range(count if model in replicated else 1)
+    ]
+
+
+def replicate_members(models: list[str], replicated: list[str], count: int) -> list[dict[str, str]]:
+    """Per replicate r, each model's network: a replicated model's r-th, the others' only one.
+    One replicate when none of `models` is replicated (the others would repeat it)."""
+    rounds = count if any(model in replicated for model in models) else 1
+    return [
+        {model: replicate_name(model, r if model in replicated else 0) for model in models}
+        for r in range(rounds)
+    ]

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from intriguing.common.stats import seed_mean_interval
+from intriguing.plan.specs import split_replicate
 from intriguing.report.format import (
     OUTSIDE_CI_MARK,
     RateComparison,
@@ -24,6 +26,31 @@ def on_training_images(metrics: dict[str, Any], key: str) -> bool:
     return key == "train_error" or key == f"{metrics['training']['train_set']}_error"
 
 
+def replicate_groups(results: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Results keyed by network (`n100`, `n100_rep1`, …) grouped by model, replicate 0 first."""
+    groups: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for name, result in results.items():
+        model, replicate = split_replicate(name)
+        groups.setdefault(model, []).append((replicate, result))
+    return {
+        model: [r for _, r in sorted(group, key=lambda g: g[0])] for model, group in groups.items()
+    }
+
+
+def seed_mean_comparison(
+    label: str, group: list[dict[str, Any]], key: str, paper: float
+) -> tuple[RateComparison, list[float]]:
+    """A rate's seed mean over a model's replicates, with its interval (one replicate: its own
+    Wilson interval; intriguing.common.stats.seed_mean_interval), beside the paper's value; and
+    the per-replicate rates."""
+    values = [result[key] for result in group]
+    n = group[0][key.replace("_error", "_n")]
+    if len(group) == 1:
+        return RateComparison(label, values[0], tuple(group[0][f"{key}_ci95"]), n, paper), values
+    mean, low, high = seed_mean_interval(values, n)
+    return RateComparison(label, mean, (low, high), n, paper), values
+
+
 def error_table_section(
     title: str,
     intro: str,
@@ -32,25 +59,24 @@ def error_table_section(
     columns: list[tuple[str, str]],
 ) -> str:
     """A section comparing error rates per model; `columns` maps metric key -> column title.
-    Its verdict leaves out the training errors the paper gives as 0%, which cannot disagree."""
-    header = ["model", "description"]
+    `metrics` is keyed by network: a replicated model's cell is the seed mean of its
+    replicates, with the per-replicate rates after it. Its verdict leaves out the training
+    errors the paper gives as 0%, which cannot disagree."""
+    header = ["model", "description", "networks"]
     for _, column in columns:
         header += [f"{column} (ours, 95% CI)", f"{column} (paper)", "Δ"]
     rows, cells = [], []
+    groups = replicate_groups(metrics)
     for model, paper_row in reference.items():
-        if model not in metrics:
+        if model not in groups:
             continue
-        row = [model, paper_row["description"]]
+        group = groups[model]
+        row = [model, paper_row["description"], str(len(group))]
         for key, column in columns:
-            ours = metrics[model]
-            comparison = RateComparison(
-                label=f"{model}, {column}",
-                ours=ours[key],
-                ci=tuple(ours[f"{key}_ci95"]),
-                n=ours[key.replace("_error", "_n")],
-                paper=paper_row[key],
+            comparison, values = seed_mean_comparison(
+                f"{model}, {column}", group, key, paper_row[key]
             )
-            cannot_disagree = paper_row[key] == 0 and on_training_images(ours, key)
+            cannot_disagree = paper_row[key] == 0 and on_training_images(group[0], key)
             cells.append(
                 AgreementCell(
                     comparison.label,
@@ -60,7 +86,10 @@ def error_table_section(
                     ZERO_TRAINING_REASON if cannot_disagree else None,
                 )
             )
-            row += comparison.cells()
+            shown = comparison.cells()
+            if len(values) > 1:
+                shown[0] += f" ⟨{', '.join(f'{v * 100:.2f}' for v in values)}⟩"
+            row += shown
         rows.append(row)
     parts = [f"## {title}", intro]
     if cells:
@@ -70,8 +99,11 @@ def error_table_section(
     if rows:
         parts.append(markdown_table(header, rows))
         parts.append(
-            f"{OUTSIDE_CI_MARK} the paper's value lies outside our 95% Wilson interval. "
-            "Δ = ours − paper, in percentage points."
+            f"{OUTSIDE_CI_MARK} the paper's value lies outside our 95% interval. Δ = ours − "
+            "paper, in percentage points. *networks*: a model trained from that many seeds "
+            "(train.replicated_models) is given as the seed mean, its interval the Student-t "
+            "interval over the seeds and the Wilson interval of the mean added in quadrature, "
+            "then ⟨each seed's rate in percent⟩; one network: its rate and Wilson interval."
         )
     else:
         parts.append("_None of this table's models is in `train.models`._")
@@ -79,13 +111,14 @@ def error_table_section(
 
 
 def training_details_section(metrics: dict[str, dict[str, Any]]) -> str:
-    """How each model was trained: optimiser, iterations, stop reason (its wall time and device
-    are in the run record, reports/run_record.md)."""
+    """How each network (every replicate its own row) was trained: seed, optimiser, iterations,
+    stop reason (its wall time and device are in the run record, reports/run_record.md)."""
     header = [
         "model",
         "network",
         "trained on",
         "n",
+        "seed",
         "optimizer",
         "Adam steps",
         "L-BFGS iterations",
@@ -101,6 +134,7 @@ def training_details_section(metrics: dict[str, dict[str, Any]]) -> str:
                 m["architecture"],
                 t["train_set"],
                 str(m["train_n"]),
+                str(t.get("seed", "—")),
                 t["optimizer"],
                 str(t["adam_steps"]),
                 str(t["lbfgs_iterations"]),

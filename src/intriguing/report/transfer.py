@@ -44,6 +44,7 @@ from intriguing.report.verdicts import (
     pattern_verdict,
     supports,
 )
+from intriguing.transfer.replicates import MATCHED_KEY, amplified_keys, seed_mean_view
 
 ACROSS_TRAINING_SETS = "across training sets"
 ACROSS_MODELS = "across models on one training set"
@@ -53,7 +54,6 @@ RESCALED_DIAGONAL_REASON = (
     "diagonal cells of the rescaled sets (the paper's 100% is its attack's success on the set "
     "as found, not a rate of a rescaled set)"
 )
-MATCHED_KEY = "matched"
 
 
 @dataclass(frozen=True)
@@ -157,11 +157,6 @@ def noise_blocks(table: dict[str, Any], reference: dict[str, Any]) -> Iterator[l
         )
 
 
-def amplified_keys(table: dict[str, Any]) -> list[str]:
-    """The amplified blocks a table holds: `amplified` (to a distortion), `amplified_factor`."""
-    return [key for key in ("amplified", "amplified_factor") if key in table]
-
-
 def amplified_suffix(block: dict[str, Any]) -> str:
     """'amplified to 0.1' or 'amplified ×1.67', appended to a row's model."""
     if block["amplification"] == "stddev":
@@ -219,7 +214,7 @@ def landing_section(table: dict[str, Any]) -> list[str]:
     return [
         "Where the adversarials land (beyond the paper): the share of each row's examples that "
         "the column's model classifies as the attack's own target label, in percent with its 95% "
-        "Wilson interval (on the diagonal of the plain sets, the attack's success; an error "
+        "interval (on the diagonal of the plain sets, the attack's success; an error "
         "would land on the target by chance about 1 time in 9).",
         markdown_table(["generated for \\ evaluated on", *columns], rows),
     ]
@@ -493,6 +488,20 @@ def matched_rows(
     ]
 
 
+def replicates_text(replicates: dict[str, Any] | None) -> str:
+    """What a table's cells are when its models were trained from several seeds ('' if not)."""
+    if not replicates or replicates["count"] < 2:
+        return ""
+    return (
+        f"Every rate, interval and mean distortion below is the seed mean of {replicates['count']} "
+        f"replicates: the table computed once per replicate r from the r-th network of "
+        f"{', '.join(replicates['replicated_models'])} (each trained from its own seed), the "
+        f"other models' one network serving every replicate; interval: "
+        f"{replicates['interval_rule']}. Agreement with the paper is judged against these "
+        f"intervals. "
+    )
+
+
 def transfer_section(
     title: str,
     table: dict[str, Any] | None,
@@ -509,6 +518,7 @@ def transfer_section(
     images the table's originals are."""
     if table is None:
         return f"## {title}\n\nNot run: no transfer table yet."
+    table = seed_mean_view(table)
     columns = table["evaluated_on"]
     names = table["generated_for"]
     header = ["generated for \\ evaluated on", *columns, "mean distortion", "paper"]
@@ -565,8 +575,9 @@ def transfer_section(
     claims = transfer_claims(table, reference, train_sets, clean_errors, settings)
     parts = [
         f"## {title}",
-        f"Each cell: the error of the column's model on the row's examples, in percent, with its "
-        f"95% Wilson interval · the paper's value · the difference (pp); {OUTSIDE_CI_MARK} marks "
+        replicates_text(table.get("replicates"))
+        + f"Each cell: the error of the column's model on the row's examples, in percent, with its "
+        f"95% interval · the paper's value · the difference (pp); {OUTSIDE_CI_MARK} marks "
         f"a paper value outside our interval. A model errs when it does not predict the "
         f"original's true label. n = {table['n']} originals ({table['split']} images) per row, "
         f"the same for every row; target policy: {', '.join(table['target_policy'])}. Noise rows "

@@ -13,6 +13,7 @@ import torch
 from intriguing.common.progress import log_bookkeeping
 from intriguing.common.runtime import derive_seed, device_description, seed_everything
 from intriguing.data import mnist
+from intriguing.plan.specs import replicate_name
 from intriguing.train.models import (
     Classifier,
     ModelSpec,
@@ -47,13 +48,15 @@ def fit_model(
     train_limit: int | None,
     seed: int,
     device: torch.device,
+    replicate: int = 0,
 ) -> tuple[Classifier, dict[str, Any]]:
     """Build and train a registry model; return it with its training provenance.
 
-    The model's own seed is derived from (`seed`, its name), so that no two models share
-    initial weights or mini-batch order (M1 and M2, N100 and N200).
+    The network's own seed is derived from (`seed`, its replicate's name: the model's name for
+    replicate 0, `<model>_rep<r>` for replicate r), so that no two networks share initial
+    weights or mini-batch order (M1 and M2, N100 and N200, N100's replicates).
     """
-    model_seed = derive_seed(seed, spec.name)
+    model_seed = derive_seed(seed, replicate_name(spec.name, replicate))
     seed_everything(model_seed)
     x, y = train_tensors(data, split, spec.train_set, train_limit, device)
     model = build_model(spec).to(device)
@@ -70,6 +73,7 @@ def fit_model(
         "train_limit": train_limit,
         "seed": model_seed,
         "base_seed": seed,
+        "replicate": replicate,
         "optimizer": spec.optimizer,
         "options": options,
         "deterministic": torch.are_deterministic_algorithms_enabled(),

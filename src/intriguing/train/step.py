@@ -19,6 +19,7 @@ from intriguing.train.models import ModelSpec, load_checkpoint, save_checkpoint
 
 def train(
     name: str,
+    replicate: int,
     spec_params: dict[str, Any],
     raw_files: list[str],
     split_path: str,
@@ -29,18 +30,20 @@ def train(
     device: str,
     threads: int,
 ) -> None:
-    """Rule `train`: train one registry model and save it with its spec and provenance."""
+    """Rule `train`: train one replicate of a registry model (0: the model's own network) and
+    save it with its spec and provenance."""
     configure_job(threads)
     spec = ModelSpec.from_params(name, spec_params)
     data, split = mnist.load_mnist(_raw_dir(raw_files)), mnist.load_split(split_path)
     model, provenance = fit_model(
-        spec, data, split, options, train_limit, seed, select_device(device)
+        spec, data, split, options, train_limit, seed, select_device(device), replicate
     )
     save_checkpoint(output, model, spec, provenance)
 
 
 def evaluate(
     name: str,
+    replicate: int,
     spec_params: dict[str, Any],
     model_path: str,
     raw_files: list[str],
@@ -51,7 +54,8 @@ def evaluate(
     device: str,
     threads: int,
 ) -> None:
-    """Rule `evaluate`: error on the training set, the test set, and P1/P2 for P1/P2 models."""
+    """Rule `evaluate`: error on the training set, the test set, and P1/P2 for P1/P2 models, of
+    one replicate of a registry model (`model` and `replicate` in the metrics)."""
     configure_job(threads)
     spec = ModelSpec.from_params(name, spec_params)
     target = select_device(device)
@@ -68,12 +72,13 @@ def evaluate(
     if spec.train_set in ("p1", "p2"):
         for half in ("p1", "p2"):
             datasets[half] = train_tensors(data, split, half, train_limit, target)
-    metrics = error_metrics(model, datasets)
+    metrics = {"model": name, "replicate": replicate, **error_metrics(model, datasets)}
     metrics["architecture"] = spec.describe()
     metrics["training"] = {
         key: provenance[key]
         for key in (
             "train_set",
+            "seed",
             "optimizer",
             "adam_steps",
             "lbfgs_iterations",

@@ -11,6 +11,7 @@ from intriguing.adversarial.sets import load_sets, originals_tensor, shared_orig
 from intriguing.common import files
 from intriguing.common.runtime import configure_job
 from intriguing.reference import paper_reference
+from intriguing.transfer.replicates import replicate_summary, seed_mean_view
 from intriguing.transfer.tables import figure7 as noise_figure
 from intriguing.transfer.tables import (
     load_models,
@@ -20,12 +21,26 @@ from intriguing.transfer.tables import (
 )
 
 
+def per_replicate(paths: Sequence[str], models: Sequence[str]) -> list[dict[str, str]]:
+    """A flat list of paths, replicate after replicate, as one {model: path} per replicate."""
+    count, rest = divmod(len(paths), len(models))
+    if rest or not count:
+        raise ValueError(
+            f"{len(paths)} paths for {len(models)} models: not a whole number of replicates"
+        )
+    return [
+        dict(zip(models, paths[r * len(models) : (r + 1) * len(models)], strict=True))
+        for r in range(count)
+    ]
+
+
 def transfer(
     name: str,
     specs: dict[str, dict[str, Any]],
-    model_files: dict[str, str],
-    set_files: dict[str, str],
-    amplified_files: dict[str, dict[str, str]] | None,
+    model_files: Sequence[dict[str, str]],
+    set_files: Sequence[dict[str, str]],
+    amplified_files: Sequence[dict[str, dict[str, str]]] | None,
+    replicated: Sequence[str],
     raw_files: Sequence[str],
     noise_stddevs: Sequence[float],
     seed: int,
@@ -37,39 +52,60 @@ def transfer(
     matched_distortion: bool,
 ) -> None:
     """Rule `transfer`: one transfer table (`name`: table2 or table4) as JSON, long-format CSV and
-    heatmaps beside the paper's. `amplified_files` (Table 4) maps each amplification reading
-    (stddev, factor) to its sets' files; `matched_distortion` (params.yaml,
-    transfer.matched_distortion) adds the sets rescaled to the paper's mean distortion."""
+    heatmaps beside the paper's. `model_files` and `set_files` hold one {model: path} per
+    replicate (:func:`intriguing.transfer.tables.replicate_summary`; `replicated`: the models
+    with a network per replicate), `amplified_files` (Table 4) per replicate each amplification
+    reading's (stddev, factor) sets' files; `matched_distortion` (params.yaml,
+    transfer.matched_distortion) adds the sets rescaled to the paper's mean distortion. The
+    JSON's own fields are replicate 0's, with the `replicates` block; the CSV and the heatmaps
+    show the seed means."""
     configure_job(threads)
-    sets = load_sets(set_files)
-    indices, labels, split = shared_originals(sets)
-    amplified = {mode: load_sets(paths) for mode, paths in (amplified_files or {}).items()}
-    shared_originals(
+    if len(model_files) != len(set_files):
+        raise ValueError(f"{len(model_files)} replicates of models, {len(set_files)} of sets")
+    replicate_sets = [load_sets(paths) for paths in set_files]
+    replicate_amplified = [
+        {mode: load_sets(paths) for mode, paths in files_by_mode.items()}
+        for files_by_mode in (amplified_files or [{}] * len(set_files))
+    ]
+    indices, labels, split = shared_originals(
         {
-            **sets,
-            **{
-                f"{key} amplified ({mode})": s
-                for mode, mode_sets in amplified.items()
-                for key, s in mode_sets.items()
-            },
+            f"{key} (replicate {r})": s
+            for r, (sets, amplified) in enumerate(
+                zip(replicate_sets, replicate_amplified, strict=True)
+            )
+            for key, s in [
+                *sets.items(),
+                *(
+                    (f"{key} amplified ({mode})", s)
+                    for mode, mode_sets in amplified.items()
+                    for key, s in mode_sets.items()
+                ),
+            ]
         }
     )
     x = originals_tensor(raw_files, split, indices)
     reference = paper_reference()[name]
-    table = transfer_table(
-        sets,
-        load_models(specs, model_files),
-        x,
-        labels,
-        noise_stddevs,
-        seed,
-        amplified or None,
-        reference["mean_distortion"] if matched_distortion else None,
-    )
-    table.update({"table": name, "split": split})
+    tables = [
+        transfer_table(
+            sets,
+            load_models(specs, models),
+            x,
+            labels,
+            noise_stddevs,
+            seed,
+            amplified or None,
+            reference["mean_distortion"] if matched_distortion else None,
+        )
+        for sets, models, amplified in zip(
+            replicate_sets, model_files, replicate_amplified, strict=True
+        )
+    ]
+    table = {**tables[0], "table": name, "split": split}
+    table["replicates"] = replicate_summary(tables, replicated)
     files.write_json(output_metrics, table)
-    files.write_csv(output_csv, table_rows(table))
-    plot_transfer_heatmaps(table, reference, title, output_figure)
+    means = seed_mean_view(table)
+    files.write_csv(output_csv, table_rows(means))
+    plot_transfer_heatmaps(means, reference, title, output_figure)
 
 
 def figure7(

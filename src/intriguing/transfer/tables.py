@@ -33,6 +33,12 @@ row and a noise row can be compared pair by pair (McNemar).
 Where the transferred adversarials land, a column the paper lacks: for every cell, the share of
 the set's examples that the evaluating model classifies as the attack's own target label
 (`target_share`; on the diagonal this is the attack's success rate).
+
+Replicates (params.yaml `train.replicated_models`): a table is computed once per replicate r,
+from the r-th network of every replicated model (the others' only one), attacked and
+evaluating; the table's own fields are replicate 0's, and its `replicates` block holds every
+replicate's fields and their seed means with intervals that include the seed-to-seed spread
+(intriguing.transfer.replicates, torch-free for the report).
 """
 
 from __future__ import annotations
@@ -50,6 +56,12 @@ from intriguing.adversarial.attack import amplify, distortion
 from intriguing.common.plotting import pyplot, save_figure
 from intriguing.common.stats import mcnemar_exact, wilson_interval
 from intriguing.train.models import ModelSpec, load_checkpoint
+from intriguing.transfer.replicates import (
+    AMPLIFIED_KEYS,
+    MATCHED_KEY,
+    amplified_keys,
+    rescaled_keys,
+)
 
 ERROR_DEFINITION = (
     "a model errs on a distorted example when it does not predict the original's true label"
@@ -64,10 +76,6 @@ NOISE_ROWS = {
     "noise": "unclipped: the paper's rows (their distortion is σ, as the paper prints it)",
     "noise_clipped": "clipped to [0, 1]: a secondary row (valid images, less distortion)",
 }
-#: amplification reading -> JSON key of its block in Table 4.
-AMPLIFIED_KEYS = {"stddev": "amplified", "factor": "amplified_factor"}
-#: JSON key of the block of sets rescaled to the paper's mean distortion.
-MATCHED_KEY = "matched"
 MATCHED_LABEL = "at the paper's distortion"
 #: bisection steps of the matching factor: 2^-40 of its bracket, far below any reported digit.
 MATCHING_STEPS = 40
@@ -357,7 +365,7 @@ def transfer_table(
         table[MATCHED_KEY] = matched_block(sets, x, matched_distortion, models, labels)
     for block in [
         table,
-        *(table[key] for key in [*amplified_keys(table), MATCHED_KEY] if key in table),
+        *(table[key] for key in rescaled_keys(table)),
     ]:
         block["mcnemar"] = mcnemar_against_noise(
             block["error_bits"], table["noise_error_bits"], len(labels)
@@ -387,11 +395,6 @@ def mcnemar_against_noise(
             "p_value": [[test.p_value for test in row] for row in tests],
         }
     return result
-
-
-def amplified_keys(table: dict[str, Any]) -> list[str]:
-    """The amplified blocks a table holds, in the order of AMPLIFIED_KEYS."""
-    return [key for key in AMPLIFIED_KEYS.values() if key in table]
 
 
 def table_rows(table: dict[str, Any]) -> list[dict[str, Any]]:

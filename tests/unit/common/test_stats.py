@@ -4,7 +4,14 @@ import math
 
 import pytest
 
-from intriguing.common.stats import holm, mcnemar_exact, spearman_bootstrap, wilson_interval
+from intriguing.common.stats import (
+    holm,
+    mcnemar_exact,
+    mean_interval,
+    seed_mean_interval,
+    spearman_bootstrap,
+    wilson_interval,
+)
 
 
 def test_wilson_interval_known_value():
@@ -47,3 +54,25 @@ def test_spearman_bootstrap_is_seeded_and_brackets_rho():
     assert math.isnan(spearman_bootstrap([1, 2], [1, 2], 200, 0)[0])
     with pytest.raises(ValueError, match="paired"):
         spearman_bootstrap([1, 2, 3], [1, 2], 200, 0)
+
+
+def test_one_replicate_gives_its_wilson_interval():
+    mean, low, high = seed_mean_interval([0.3], 100)
+    assert mean == 0.3
+    assert (low, high) == pytest.approx(wilson_interval(30, 100))
+
+
+def test_agreeing_replicates_keep_the_wilson_interval_of_the_shared_examples():
+    mean, low, high = seed_mean_interval([1.0, 1.0, 1.0], 1000)
+    assert mean == 1.0 and high == 1.0
+    assert low == pytest.approx(wilson_interval(1000, 1000)[0])
+
+
+def test_seed_spread_widens_the_interval_beyond_either_source():
+    rates = [0.20, 0.30, 0.25]
+    mean, low, high = seed_mean_interval(rates, 1000)
+    seed_low, seed_high = mean_interval(rates)
+    sample_low, sample_high = wilson_interval(250, 1000)
+    assert mean == pytest.approx(0.25)
+    assert low < min(seed_low, sample_low) and high > max(seed_high, sample_high)
+    assert 0.0 <= low and high <= 1.0

@@ -81,11 +81,30 @@ def test_unknown_model_in_train_models_names_key_and_allowed_values():
 
 def test_attacked_model_must_be_trained():
     params = copy.deepcopy(PARAMS)
-    params["train"]["models"] = ["softmax1"]
+    params["train"]["models"], params["train"]["replicated_models"] = ["softmax1"], []
     with pytest.raises(
         ParamsError, match=r"adversarial\.table2_models\[1\]: model 'softmax2' is not"
     ):
         check_params(params)
+
+
+def test_a_replicated_model_must_be_trained():
+    params = copy.deepcopy(PARAMS)
+    params["train"]["replicated_models"] = ["n100", "n100_wd"]
+    with pytest.raises(ParamsError, match=r"train\.replicated_models\[1\]: model 'n100_wd' is not"):
+        check_params(params)
+
+
+def test_a_model_may_not_be_named_like_a_replicate():
+    params = copy.deepcopy(PARAMS)
+    params["models"]["n100_rep2"] = params["models"]["n100"]
+    with pytest.raises(ParamsError, match=r"models\.n100_rep2: .*replicate 2 of model 'n100'"):
+        check_params(params)
+
+
+def test_the_replicate_keys_are_no_training_option():
+    train = {"models": ["a"], "replicated_models": ["a"], "replicates": 3, "adam_lr": 0.1}
+    assert model_options(train, "a") == {"adam_lr": 0.1}
 
 
 def spectral_models(params, train, spectral):

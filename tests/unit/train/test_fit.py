@@ -63,3 +63,48 @@ def test_retraining_a_model_reproduces_it_exactly_and_records_its_seed():
     for a, b in zip(first.state_dict().values(), again.state_dict().values(), strict=True):
         assert torch.equal(a, b)
     assert provenance["seed"] == derive_seed(0, "m1") and provenance["base_seed"] == 0
+
+
+def test_a_replicate_is_trained_from_its_own_seed_and_replicate_0_from_the_models():
+    data, split = _data()
+    spec = ModelSpec.from_params("m1", {**NET, "train_set": "p1"})
+    options = {**OPTIONS, "adam_epochs": 0, "polish_iterations": 0}
+    first, zero = fit_model(spec, data, split, options, None, 0, torch.device("cpu"), replicate=0)
+    other, one = fit_model(spec, data, split, options, None, 0, torch.device("cpu"), replicate=1)
+    assert zero["seed"] == derive_seed(0, "m1") and zero["replicate"] == 0
+    assert one["seed"] == derive_seed(0, "m1_rep1") and one["replicate"] == 1
+    assert not torch.equal(first.weight_layers[0].weight, other.weight_layers[0].weight)
+
+
+def test_a_convex_softmax_model_reaches_one_optimum_whatever_its_seed():
+    """Softmax regression with weight decay is strictly convex: replicates would repeat it."""
+    data, split = _data()
+    spec = ModelSpec.from_params(
+        "softmax1",
+        {
+            "arch": "mlp",
+            "hidden": [],
+            "weight_decay": [1e-2],
+            "optimizer": "lbfgs",
+            "train_set": "p1",
+        },
+    )
+    options = {
+        "adam_epochs": 0,
+        "lbfgs_iterations": 200,
+        "tolerance_grad": 1e-9,
+        "tolerance_change": 1e-12,
+    }
+    fits = [
+        fit_model(spec, data, split, options, None, 0, torch.device("cpu"), replicate=r)[0]
+        for r in (0, 1)
+    ]
+    starts = [
+        fit_model(
+            spec, data, split, {**options, "lbfgs_iterations": 0}, None, 0, torch.device("cpu"), r
+        )[0]
+        for r in (0, 1)
+    ]
+    gap = lambda a, b: (a.weight_layers[0].weight - b.weight_layers[0].weight).abs().max()  # noqa: E731
+    assert gap(*starts) > 1e-2  # the seeds start apart
+    assert gap(*fits) < 0.01 * gap(*starts)  # and end at the same optimum

@@ -15,6 +15,7 @@ from intriguing.report.transfer import (
     transfer_section,
 )
 from intriguing.report.verdicts import VerdictSettings
+from intriguing.transfer.replicates import replicate_summary, seed_mean_view
 from intriguing.transfer.tables import (
     gaussian_noise,
     heatmap_rows,
@@ -473,3 +474,59 @@ def test_transfer_section_sets_the_sets_at_the_papers_distortion_beside_its_rows
     )
     assert "2 diagonal cells of the rescaled sets" in text
     assert "(transfer across models on one training set, at the paper's distortion beats" in text
+
+
+def two_replicate_tables():
+    """Table 2 of two replicates: `b` replicated (its networks err differently), `a` not."""
+    x = torch.zeros(4, 1, 2, 2)
+    bright = torch.ones(4, 1, 2, 2)
+    half = torch.cat([bright[:2], x[2:]])
+    labels = torch.zeros(4, dtype=torch.long)
+    sets = {"a": adversarial_set(bright), "b": adversarial_set(half)}
+    replicate_sets = [sets, {**sets, "b": adversarial_set(bright)}]
+    replicate_models = [
+        {"a": Threshold(0.5), "b": Threshold(2.0)},
+        {"a": Threshold(0.5), "b": Threshold(0.5)},
+    ]
+    return [
+        transfer_table(s, m, x, labels, [0.1], seed=0)
+        for s, m in zip(replicate_sets, replicate_models, strict=True)
+    ]
+
+
+def test_replicate_summary_keeps_each_replicate_and_their_seed_means():
+    tables = two_replicate_tables()
+    summary = replicate_summary(tables, ["b", "other"])
+    assert summary["count"] == 2 and summary["replicated_models"] == ["b"]
+    assert [r["error"] for r in summary["per_replicate"]] == [t["error"] for t in tables]
+    means = summary["seed_mean"]
+    # replicate 0: [[1, 0], [0.5, 0]]; replicate 1: [[1, 1], [1, 1]]
+    assert means["error"] == [[1.0, 0.5], [0.75, 0.5]]
+    low, high = means["error_ci95"][0][1]
+    assert low < 0.5 < high
+    assert means["noise"]["0.1"] == [0.0, 0.0]
+    assert means["mean_distortion"] == {"a": pytest.approx(0.05), "b": pytest.approx(0.05)}
+    assert means["mean_distortion_ci95"]["a"] == [pytest.approx(0.05), pytest.approx(0.05)]
+
+
+def test_seed_mean_view_replaces_the_rates_and_keeps_the_rest():
+    tables = two_replicate_tables()
+    table = {**tables[0], "replicates": replicate_summary(tables, ["b"])}
+    view = seed_mean_view(table)
+    assert view["error"] == [[1.0, 0.5], [0.75, 0.5]]
+    assert view["n"] == table["n"] and table["error"] == tables[0]["error"]
+    assert seed_mean_view(tables[0]) is tables[0]
+
+
+def test_replicates_of_different_sizes_are_refused():
+    tables = two_replicate_tables()
+    with pytest.raises(ValueError, match="different numbers of originals"):
+        replicate_summary([tables[0], {**tables[1], "n": 5}], ["b"])
+
+
+def test_transfer_section_shows_the_seed_means(tmp_path):
+    tables = two_replicate_tables()
+    table = {**tables[0], "split": "train", "replicates": replicate_summary(tables, ["b"])}
+    text = transfer_section("Table 2", table, paper_reference()["table2"], None, tmp_path)
+    assert "seed mean of 2 replicates" in text
+    assert "| b | 75.0 [" in text

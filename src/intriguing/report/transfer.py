@@ -416,7 +416,9 @@ def off_diagonal_pairs(
     """Our and the paper's off-diagonal cells of a block, where the paper has a value."""
     ours, theirs = [], []
     for name, row in zip(block["generated_for"], block["error"], strict=True):
-        paper = paper_row(reference, reference["error"].get(name), columns) or []
+        paper = paper_row(reference, reference["error"].get(name), columns)
+        if paper is None:  # a model the paper does not have
+            continue
         for column, value, paper_value in zip(columns, row, paper, strict=True):
             if column != name and paper_value is not None:
                 ours.append(value)

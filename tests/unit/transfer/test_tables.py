@@ -527,6 +527,15 @@ def test_replicates_of_different_sizes_are_refused():
 def test_transfer_section_shows_the_seed_means(tmp_path):
     tables = two_replicate_tables()
     table = {**tables[0], "split": "train", "replicates": replicate_summary(tables, ["b"])}
-    text = transfer_section("Table 2", table, paper_reference()["table2"], None, tmp_path)
+    text = transfer_section(
+        "Table 2",
+        table,
+        paper_reference()["table2"],
+        None,
+        tmp_path,
+        {"a": "all", "b": "all"},
+        {},
+        SETTINGS,
+    )
     assert "seed mean of 2 replicates" in text
     assert "| b | 75.0 [" in text

@@ -42,7 +42,6 @@ from intriguing.report.verdicts import (
     above_noise_verdict,
     agreement_verdict,
     pattern_verdict,
-    supports,
 )
 from intriguing.transfer.replicates import MATCHED_KEY, amplified_keys, seed_mean_view
 
@@ -238,18 +237,28 @@ def cell_groups(
     return {kind: cells for kind, cells in groups.items() if cells}
 
 
-def transfer_blocks(table: dict[str, Any]) -> list[tuple[str, dict[str, Any], str]]:
-    """(claim suffix, block, the noise level it is judged against) for every block of rows:
-    the sets as found and rescaled to the paper's distortion against the first noise row, each
-    amplification against the last."""
+def transfer_blocks(table: dict[str, Any]) -> list[tuple[str, str | None, str]]:
+    """(claim suffix, the block's key: None for the sets as found, the noise level it is judged
+    against) for every block of rows: the sets as found and rescaled to the paper's distortion
+    against the first noise row, each amplification against the last."""
     noise_keys = list(table["noise"])
-    blocks = [("", table, noise_keys[0])]
+    blocks: list[tuple[str, str | None, str]] = [("", None, noise_keys[0])]
     if MATCHED_KEY in table:
-        blocks.append((", at the paper's distortion", table[MATCHED_KEY], noise_keys[0]))
+        blocks.append((", at the paper's distortion", MATCHED_KEY, noise_keys[0]))
     blocks += [
-        (f", {amplified_suffix(table[k])}", table[k], noise_keys[-1]) for k in amplified_keys(table)
+        (f", {amplified_suffix(table[k])}", k, noise_keys[-1]) for k in amplified_keys(table)
     ]
     return blocks
+
+
+def replicate_views(
+    table: dict[str, Any], key: str | None
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(block, noise rows) of every replicate of a table (its `replicates` block; the table
+    itself when it has none): the block is the sets as found (`key` None) or the rescaled block
+    under `key`."""
+    replicates = table.get("replicates", {}).get("per_replicate") or [table]
+    return [(r if key is None else r[key], r["noise"]) for r in replicates]
 
 
 def noise_claims(
@@ -258,13 +267,15 @@ def noise_claims(
     """Transfer beyond noise, per block and kind of cell (module docstring)."""
     columns = table["evaluated_on"]
     claims = []
-    for suffix, block, noise_key in transfer_blocks(table):
+    for suffix, key, noise_key in transfer_blocks(table):
+        block = table if key is None else table[key]
         rows = block["generated_for"]
         for kind, positions in cell_groups(rows, columns, train_sets).items():
             claim = f"transfer {kind}{suffix} beats noise σ={noise_key}"
             labels = [f"{rows[i]} → {columns[j]}" for i, j in positions]
-            tests = block.get("mcnemar", {}).get(noise_key)
-            if tests is None:
+            replicate_blocks = replicate_views(table, key)
+            tests = [b.get("mcnemar", {}).get(noise_key) for b, _ in replicate_blocks]
+            if any(test is None for test in tests):
                 verdict = Verdict(
                     INCONCLUSIVE,
                     "the transfer metrics hold no per-original errors to pair with noise "
@@ -272,29 +283,24 @@ def noise_claims(
                 )
                 claims.append(JudgedClaim(claim, verdict, {}))
                 continue
-            cells = [
-                PairedCell(
-                    label,
-                    block["error"][i][j],
-                    table["noise"][noise_key][j],
-                    tests["p_value"][i][j],
-                )
-                for label, (i, j) in zip(labels, positions, strict=True)
+            replicate_cells = [
+                [
+                    PairedCell(label, b["error"][i][j], noise[noise_key][j], test["p_value"][i][j])
+                    for label, (i, j) in zip(labels, positions, strict=True)
+                ]
+                for (b, noise), test in zip(replicate_blocks, tests, strict=True)
             ]
-            verdict, adjusted = above_noise_verdict(
-                cells, settings.alpha, settings.transfer_share, f"noise σ={noise_key}"
+            verdict, combined, supporting = above_noise_verdict(
+                replicate_cells, settings.alpha, settings.transfer_share, f"noise σ={noise_key}"
             )
             claims.append(
                 JudgedClaim(
                     claim,
                     verdict,
                     {
-                        "cells": len(cells),
-                        "supporting": sum(
-                            supports(cell, p, settings.alpha)
-                            for cell, p in zip(cells, adjusted, strict=True)
-                        ),
-                        "largest_mcnemar_p_holm": max(adjusted),
+                        "cells": len(supporting),
+                        "supporting": sum(supporting),
+                        "largest_mcnemar_p_holm": max(combined),
                     },
                 )
             )

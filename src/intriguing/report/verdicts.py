@@ -133,26 +133,37 @@ def supports(cell: PairedCell, adjusted_p: float, alpha: float) -> bool:
 
 
 def above_noise_verdict(
-    cells: Sequence[PairedCell], alpha: float, share: float, baseline: str
-) -> tuple[Verdict, list[float]]:
-    """Transfer against noise: a cell supports the claim when its error exceeds the noise
-    error on the same originals and its McNemar p-value, Holm-adjusted over `cells`, is below
-    `alpha`; reproduced when at least `share` of the cells do, partly when one does, else not.
-    Also the adjusted p-values, in the order of `cells`."""
-    if not cells:
-        return Verdict(INCONCLUSIVE, "no cell pairs adversarials with noise."), []
-    adjusted = holm([cell.p_value for cell in cells])
-    supporting = [cell for cell, p in zip(cells, adjusted, strict=True) if supports(cell, p, alpha)]
-    largest_p = max(adjusted)
+    replicates: Sequence[Sequence[PairedCell]], alpha: float, share: float, baseline: str
+) -> tuple[Verdict, list[float], list[bool]]:
+    """Transfer against noise, from the same cells measured once per replicate (networks
+    trained from other seeds; one list for a table of one replicate): within a replicate a cell
+    supports the claim when its error exceeds the noise error on the same originals and its
+    McNemar p-value, Holm-adjusted over the cells, is below `alpha`; a cell supports it when it
+    does in every replicate (an intersection–union test, whose p-value is the largest of the
+    replicates' adjusted ones: level alpha with no further adjustment). Reproduced when at
+    least `share` of the cells support it, partly when one does, else not. Also each cell's
+    p-value and whether it supports the claim, in the order of the cells."""
+    if not replicates or not replicates[0]:
+        return Verdict(INCONCLUSIVE, "no cell pairs adversarials with noise."), [], []
+    adjusted = [holm([cell.p_value for cell in cells]) for cells in replicates]
+    cell_count = len(replicates[0])
+    supporting = [
+        all(supports(cells[k], p[k], alpha) for cells, p in zip(replicates, adjusted, strict=True))
+        for k in range(cell_count)
+    ]
+    combined = [max(p[k] for p in adjusted) for k in range(cell_count)]
+    count = sum(supporting)
+    every = f" in each of {len(replicates)} replicates" if len(replicates) > 1 else ""
     return (
         Verdict(
-            share_state(len(supporting), len(cells), share),
-            f"{len(supporting)} of {len(cells)} cells are misclassified more often than "
-            f"{baseline} on the same originals (exact McNemar, Holm-adjusted over the "
-            f"{len(cells)} cells, α = {alpha:g}; largest adjusted p = {largest_p:.2g}; "
-            f"reproduced needs {share:.0%}).",
+            share_state(count, cell_count, share),
+            f"{count} of {cell_count} cells are misclassified more often than {baseline} on the "
+            f"same originals{every} (exact McNemar, Holm-adjusted over the {cell_count} cells, "
+            f"α = {alpha:g}; largest adjusted p = {max(combined):.2g}; reproduced needs "
+            f"{share:.0%}).",
         ),
-        adjusted,
+        combined,
+        supporting,
     )
 
 

@@ -76,15 +76,25 @@ def test_exact_minimum_verdict_bounds_the_attack_against_the_exact_minimum(ratio
 )
 def test_above_noise_verdict_holm_adjusts_the_mcnemar_tests(p_values, state):
     cells = [PairedCell(f"c{i}", 0.3, 0.02, p) for i, p in enumerate(p_values)]
-    verdict, adjusted = above_noise_verdict(cells, 0.05, 0.75, "noise σ=0.1")
+    verdict, adjusted, _ = above_noise_verdict([cells], 0.05, 0.75, "noise σ=0.1")
     assert verdict.state == state
     assert adjusted[0] == pytest.approx(min(1.0, 4 * min(p_values)))
 
 
 def test_above_noise_verdict_needs_the_adversarial_error_above_the_noise():
     cells = [PairedCell("c", 0.01, 0.3, 1e-9)]  # significant, the wrong way
-    assert above_noise_verdict(cells, 0.05, 0.75, "noise")[0].state == "Not reproduced"
+    assert above_noise_verdict([cells], 0.05, 0.75, "noise")[0].state == "Not reproduced"
     assert above_noise_verdict([], 0.05, 0.75, "noise")[0].state == "Inconclusive"
+
+
+def test_a_cell_beats_noise_only_when_it_does_in_every_replicate():
+    first = [PairedCell("a", 0.3, 0.02, 1e-6), PairedCell("b", 0.3, 0.02, 1e-6)]
+    second = [PairedCell("a", 0.3, 0.02, 1e-6), PairedCell("b", 0.05, 0.02, 0.4)]
+    verdict, p_values, supporting = above_noise_verdict([first, second], 0.05, 0.75, "noise σ=0.1")
+    assert supporting == [True, False]
+    assert p_values[1] == pytest.approx(0.4)  # the largest of b's adjusted p-values
+    assert verdict.state == "Partly reproduced"
+    assert "in each of 2 replicates" in verdict.numbers
 
 
 @pytest.mark.parametrize(

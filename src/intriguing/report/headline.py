@@ -10,6 +10,8 @@ from typing import Any
 
 from intriguing.report.board import claim_of, section_name, verdicts
 from intriguing.report.summary import off_diagonal_mean
+from intriguing.report.train import model_means, networks_by_split
+from intriguing.transfer.replicates import rescaled_keys, seed_mean_view
 
 
 def slug(text: str) -> str:
@@ -57,30 +59,30 @@ def headline(
     sections: list[str],
     transfer_verdicts: dict[str, dict[str, dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
-    """The headline metrics from the report's inputs (each by file stem) and its sections;
+    """The headline metrics from the report's inputs (each by file stem) and its sections, the
+    seed means of models trained from several seeds;
     `transfer_verdicts` (table → claim key → its numbers: state, McNemar p-values raw and
     Holm-adjusted, Spearman ρ) as the transfer sections judged them."""
     paper_models = [*reference["table1"], *reference["table3"]]
+    test_errors = model_means(trained, "test_error")
+    distortions = {
+        model: value
+        for networks in networks_by_split(adversarial).values()
+        for model, value in model_means(networks, "mean_distortion").items()
+    }
     result: dict[str, Any] = {
-        "test_error": {
-            model: trained[model]["test_error"] for model in paper_models if model in trained
-        },
+        "test_error": {model: test_errors[model] for model in paper_models if model in test_errors},
         "mean_distortion": {
-            model: attacked["mean_distortion"]
-            for model in paper_models
-            for split in ("train", "test")
-            if (attacked := adversarial.get(f"{model}_{split}"))
+            model: distortions[model] for model in paper_models if model in distortions
         },
     }
     tables = {}
-    if "table2" in transfer:
-        tables["table2"] = off_diagonal_mean(transfer["table2"])
-    if "table4" in transfer:
-        table4 = transfer["table4"]
-        tables["table4"] = off_diagonal_mean(table4)
-        for block in ("amplified", "amplified_factor"):
-            if block in table4:
-                tables[f"table4_{block}"] = off_diagonal_mean(table4, table4[block])
+    for name in ("table2", "table4"):
+        if name in transfer:
+            table = seed_mean_view(transfer[name])
+            tables[name] = off_diagonal_mean(table)
+            for block in rescaled_keys(table):
+                tables[f"{name}_{block}"] = off_diagonal_mean(table, table[block])
     if tables:
         result["transfer_error"] = tables
     if "figure7" in transfer:

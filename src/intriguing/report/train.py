@@ -4,6 +4,7 @@ paper's Tables 1 and 3 beside ours, and how each model was trained."""
 from __future__ import annotations
 
 from pathlib import Path
+from statistics import fmean
 from typing import Any
 
 from intriguing.common.stats import seed_mean_interval
@@ -35,6 +36,29 @@ def replicate_groups(results: dict[str, dict[str, Any]]) -> dict[str, list[dict[
     return {
         model: [r for _, r in sorted(group, key=lambda g: g[0])] for model, group in groups.items()
     }
+
+
+def model_means(results: dict[str, dict[str, Any]], key: str) -> dict[str, float | None]:
+    """The seed mean of `key` per model, from results keyed by network (a model trained once:
+    its one value); None for a model where no network has a value (an attack that never
+    succeeded)."""
+    means = {}
+    for model, group in replicate_groups(results).items():
+        values = [result[key] for result in group if result.get(key) is not None]
+        means[model] = fmean(values) if values else None
+    return means
+
+
+def networks_by_split(sets: dict[str, dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Adversarial-set metrics keyed `<network>_<split>` (amplified sets left out) as
+    {split: {network: metrics}}."""
+    by_split: dict[str, dict[str, dict[str, Any]]] = {}
+    for key, metrics in sets.items():
+        if key.endswith("_amplified") or key.endswith("_amplified_factor"):
+            continue
+        network, split = key.rsplit("_", 1)
+        by_split.setdefault(split, {})[network] = metrics
+    return by_split
 
 
 def seed_mean_comparison(

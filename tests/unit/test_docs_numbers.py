@@ -281,8 +281,8 @@ ENTRIES: list[DocNumber] = [
     # docs/differences.md
     entry(
         DIFFERENCES,
-        "under the other reading softmax1's minimal distortion is",
-        r"under the other reading softmax1's minimal distortion is {NUM},",
+        "the N examples instead, softmax1's minimal distortion is",
+        r"the N examples instead, softmax1's minimal distortion is {NUM},",
         lambda m: (fixed(m.decay("softmax1", "mean_example")["exact_distortion"], 3),),
     ),
     entry(
@@ -607,7 +607,7 @@ METRIC_CHANGES = [
             for row in d["rows"]
             if (row["model"], row["reading"]) == ("softmax1", "mean_example")
         ).update(exact_distortion=0.05),
-        "under the other reading softmax1's minimal distortion is",
+        "the N examples instead, softmax1's minimal distortion is",
     ),
 ]
 

@@ -70,6 +70,9 @@ EXPLICIT: dict[str, Any] = {
     "adversarial.table2_models": ["softmax1", "softmax2", "softmax3", "n200", "ae400"],
     "adversarial.table4_models": ["m1", "m2"],
     "adversarial.target_policy": "next",
+    "adversarial.attack.temperature_scale": "none",
+    "report.exact_ratio_bound": 1.05,  # a bound below 1 is refused
+    "advtrain.pool.attack.temperature_scale": "logit_std",
     "transfer.table2_noise": [0.1, 0.2],
     "transfer.table4_noise": [0.06, 0.08],
     "transfer.figure7_models": ["softmax1"],

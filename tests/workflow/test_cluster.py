@@ -53,6 +53,7 @@ CLUSTER_JOBS = {
     ],
     "advtrain_robustness": ["reports/metrics/advtrain/n100_wd_seed0_robustness.json"],
     "decay_reading": ["reports/metrics/readings/decay/softmax2.json"],
+    "ae400_variant": ["reports/metrics/readings/ae400/linear_decoder.json"],
 }
 
 

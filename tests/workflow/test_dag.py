@@ -77,7 +77,12 @@ def test_dvc_stage_outputs_match_snakemake_targets(default_project, default_plan
         name: {
             other
             for other in stages
-            if other != name and any(covered(out, stage["deps"]) for out in outputs[other])
+            if other != name
+            and any(  # an output inside a dep, or a dep (one file) inside an output folder
+                covered(out, stage["deps"]) or covered(dep, [out])
+                for out in outputs[other]
+                for dep in stage["deps"]
+            )
         }
         for name, stage in stages.items()
     }

@@ -88,6 +88,8 @@ ONE_OUTPUT_PER_RULE = {
     "advtrain_summary": "reports/metrics/advtrain.json",
     "decay_reading": "reports/metrics/readings/decay/softmax1.json",
     "decay_readings": "reports/metrics/readings/decay.json",
+    "ae400_variant": "reports/metrics/readings/ae400/linear_decoder.json",
+    "ae400_variants": "reports/metrics/readings/ae400.json",
     "report": "reports/report.md",
 }
 

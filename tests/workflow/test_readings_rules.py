@@ -11,7 +11,7 @@ from intriguing.plan.specs import DECAY_READINGS
 
 def test_decay_readings_rules(smoke_project):
     summary = json.loads((smoke_project / "reports/metrics/readings/decay.json").read_text())
-    assert summary["default"] == "mean_output" and summary["param"] == "train.decay_reading"
+    assert summary["default"] == "half_mean_output" and summary["param"] == "train.decay_reading"
     rows = {(row["model"], row["reading"]): row for row in summary["rows"]}
     models = ["softmax1", "softmax2", "softmax3"]
     assert set(rows) == {(m, r) for m in models for r in DECAY_READINGS}

@@ -15,7 +15,7 @@ def test_train_rule(smoke_project):
     assert provenance["train_n"] == 2000 and provenance["lbfgs_iterations"] > 0
     assert provenance["seed"] == derive_seed(0, "softmax1") and provenance["base_seed"] == 0
     assert not {"device", "wall_seconds"} & provenance.keys()  # in the job's log instead
-    assert provenance["options"]["decay_reading"] == "mean_output"
+    assert provenance["options"]["decay_reading"] == "half_mean_output"
     m1, m2 = (torch.load(smoke_project / f"models/{m}.pt", weights_only=True) for m in ("m1", "m2"))
     assert m1["provenance"]["seed"] != m2["provenance"]["seed"]
 

@@ -224,6 +224,17 @@ def smoke_project(smoke_build, tmp_path_factory, mnist_source) -> Path:
     assert not changed, f"tests changed the shared smoke build (use copy_built): {changed}"
 
 
+def report_outputs(folder: Path) -> dict[str, str]:
+    """The report step's four outputs in `folder`, named as the report rule names them."""
+    names = {
+        "markdown": "report.md",
+        "html": "report.html",
+        "headline": "headline.json",
+        "record": "run_record.md",
+    }
+    return {key: str(folder / name) for key, name in names.items()}
+
+
 def copy_built(project: Path, destination: Path) -> Path:
     """A new project copy holding `project`'s built outputs, with their modification times and
     Snakemake's record of the jobs that made them (.snakemake/metadata: the params, code and

@@ -3,11 +3,13 @@ its report section."""
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
 import yaml
 
+from conftest import report_outputs
 from intriguing.adversarial.sets import load_set
 from intriguing.data import mnist
 from intriguing.instability.gains import observed_gains
@@ -58,18 +60,14 @@ def test_instability_rule(smoke_project, tmp_path):
     figures = tmp_path / "figures" / "instability"
     figures.mkdir(parents=True)
     shutil.copy(figure_path, figures)
-    markdown, html = tmp_path / "report.md", tmp_path / "report.html"
+    outputs = report_outputs(tmp_path)
+    markdown, html = Path(outputs["markdown"]), Path(outputs["html"])
     build_report(
         {
             "instability": [str(metrics_path)],
             "instability_figures": [str(figures / f"{MODEL}.png")],
         },
-        {
-            "markdown": str(markdown),
-            "html": str(html),
-            "headline": str(tmp_path / "headline.json"),
-            "record": str(tmp_path / "run_record.md"),
-        },
+        outputs,
         {"profile": "smoke"},
     )
     text = markdown.read_text()

@@ -4,10 +4,12 @@ import json
 import math
 import shutil
 import socket
+from pathlib import Path
 
 import pytest
 import torch
 
+from conftest import report_outputs
 from intriguing.reference import paper_reference
 from intriguing.report.spectral import table5_verdict
 from intriguing.report.step import report as build_report
@@ -61,18 +63,14 @@ def test_report_sets_table5_beside_ours_and_says_not_comparable(spectral_project
     metrics = spectral_project / "reports/metrics/spectral"
     figures = tmp_path / "figures" / "spectral"
     shutil.copytree(spectral_project / "reports/figures/spectral", figures)
-    markdown, html = tmp_path / "report.md", tmp_path / "report.html"
+    outputs = report_outputs(tmp_path)
+    markdown, html = Path(outputs["markdown"]), Path(outputs["html"])
     build_report(
         {
             "spectral": [str(metrics / f"{network}.json") for network in NETWORKS],
             "spectral_figures": [str(figures / f"{network}.png") for network in NETWORKS],
         },
-        {
-            "markdown": str(markdown),
-            "html": str(html),
-            "headline": str(markdown.with_name("headline.json")),
-            "record": str(markdown.with_name("run_record.md")),
-        },
+        outputs,
         {"profile": "smoke"},
     )
     text = markdown.read_text()

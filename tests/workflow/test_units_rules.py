@@ -4,13 +4,14 @@ outputs in the session's smoke build, the report's unit-analysis section built f
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 from PIL import Image
 
-from conftest import copy_project, snakemake
+from conftest import copy_project, report_outputs, snakemake
 from intriguing.data import mnist
 from intriguing.report.step import report as build_report
 from intriguing.train.models import ModelSpec, load_checkpoint
@@ -81,18 +82,14 @@ def test_units_summary_merges_every_model(units_project):
 def test_report_states_the_units_verdict(units_project, tmp_path):
     figures = tmp_path / "figures" / "units"
     shutil.copytree(units_project / "reports/figures/units", figures)
-    markdown, html = tmp_path / "report.md", tmp_path / "report.html"
+    outputs = report_outputs(tmp_path)
+    markdown, html = Path(outputs["markdown"]), Path(outputs["html"])
     build_report(
         {
             "units": str(units_project / "reports/metrics/units.json"),
             "units_figures": [str(path) for path in sorted(figures.iterdir())],
         },
-        {
-            "markdown": str(markdown),
-            "html": str(html),
-            "headline": str(markdown.with_name("headline.json")),
-            "record": str(markdown.with_name("run_record.md")),
-        },
+        outputs,
         {"profile": "smoke"},
     )
     text = markdown.read_text()

@@ -154,13 +154,27 @@ def built_files(project: Path) -> dict[str, tuple[int, int]]:
     }
 
 
+#: A folder for the smoke build that outlives the session (.ci/run sets it, so that its second
+#: pytest step, the `slurm` tests, reuses the first step's build); unset, each session builds its
+#: own in its temporary folder.
+SMOKE_BUILD_ENV = "INTRIGUING_SMOKE_BUILD"
+#: Written beside the built project once `snakemake all` has succeeded there.
+BUILT_MARKER = "built"
+
+
 class SmokeBuild:
     """`snakemake all` on the smoke profile (69 jobs, ~5 min on 2 cores) in a new project copy,
-    running in the background."""
+    running in the background; or, where an earlier session finished one in the same folder
+    (SMOKE_BUILD_ENV), that build."""
 
     def __init__(self, project: Path, mnist: Path):
-        self.project = copy_project(project)
+        self.project = project
         self.log = project.parent / "snakemake-all.log"
+        self.process = None
+        if (project.parent / BUILT_MARKER).is_file():
+            return  # built by an earlier session (SMOKE_BUILD_ENV)
+        shutil.rmtree(project, ignore_errors=True)
+        copy_project(project)
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
                 [*SNAKEMAKE, "all"],
@@ -173,17 +187,28 @@ class SmokeBuild:
 
     def wait(self) -> Path:
         """The built project, once the build has ended."""
-        if self.process.wait() != 0:
-            raise AssertionError(
-                f"snakemake all failed ({self.process.returncode}):\n"
-                + self.log.read_text()[-20_000:]
-            )
+        if self.process is not None:
+            if self.process.wait() != 0:
+                raise AssertionError(
+                    f"snakemake all failed ({self.process.returncode}):\n"
+                    + self.log.read_text()[-20_000:]
+                )
+            (self.project.parent / BUILT_MARKER).touch()
         return self.project
 
     def stop(self) -> None:
-        if self.process.poll() is None:
+        if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             self.process.wait()
+
+
+def smoke_folder(tmp_path_factory) -> Path:
+    """Where the smoke build goes: SMOKE_BUILD_ENV's folder, else a new temporary one."""
+    if os.environ.get(SMOKE_BUILD_ENV):
+        folder = Path(os.environ[SMOKE_BUILD_ENV]).resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    return tmp_path_factory.mktemp("smoke")
 
 
 def needs_smoke_build(item: pytest.Item) -> bool:
@@ -202,7 +227,7 @@ def smoke_build(request, tmp_path_factory):
     ):
         yield None
         return
-    build = SmokeBuild(tmp_path_factory.mktemp("smoke") / "project", mnist)
+    build = SmokeBuild(smoke_folder(tmp_path_factory) / "project", mnist)
     yield build
     build.stop()  # a session that ends early (-x, Ctrl-C) leaves no build running
 
@@ -213,7 +238,7 @@ def smoke_project(smoke_build, tmp_path_factory, mnist_source) -> Path:
     (`snakemake all`; a test run alone builds it too). Every rule test reads its outputs; no test
     may change them (a test that reruns a job does so in its own copy, `copy_built`): the
     session fails at teardown if one did."""
-    build = smoke_build or SmokeBuild(tmp_path_factory.mktemp("smoke") / "project", mnist_source)
+    build = smoke_build or SmokeBuild(smoke_folder(tmp_path_factory) / "project", mnist_source)
     project = build.wait()
     before = built_files(project)
     yield project

@@ -265,14 +265,18 @@ def test_every_rule_declares_threads_and_resources():
             assert f"{key}=" in resources.group(1), f"{name}: resources lack {key}"
 
 
+SLURM_PROFILE = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
+
+
 def test_slurm_profile_gives_each_torch_rule_a_gpu(tmp_path):
-    """A dry run through the SLURM profile at paper scale: every job asks for CPUs, memory and a
-    runtime, and exactly the rules that put torch on `device` ask for one GPU."""
+    """A dry run through the SLURM workflow profile at paper scale: every job asks for CPUs (its
+    threads), memory and a runtime, and exactly the rules that put torch on `device` ask for one
+    GPU."""
     gpu_rules = torch_rules()
     assert {"train", "adversarial"} <= gpu_rules
     project = copy_project(tmp_path, profile="full")
     output = snakemake(
-        project, "all", "--dry-run", "--forceall", "--profile", "profiles/slurm"
+        project, "all", "--dry-run", "--forceall", "--workflow-profile", "profiles/slurm"
     ).stdout
     jobs = [
         (rule, line)
@@ -285,7 +289,26 @@ def test_slurm_profile_gives_each_torch_rule_a_gpu(tmp_path):
     for rule, line in jobs:
         resources = dict(item.split("=", 1) for item in line.split(", "))
         assert {"cpus_per_task", "mem_mb", "runtime"} <= set(resources), rule
+        # the tests' --max-threads 1 caps the threads, and so the CPUs
+        assert resources["cpus_per_task"] == "1", rule
         assert resources.get("gpu") == ("1" if rule in gpu_rules else None), rule
+    assert set(SLURM_PROFILE["set-threads"]) <= set(job_rules())
+
+
+def test_slurm_profile_covers_the_measured_jobs():
+    """The SLURM profile's sizing rule (its comments) against the committed run's job sizes
+    (benchmarks/results/job_sizes.tsv, from reports/benchmarks by benchmarks/job_sizes.py):
+    every rule's memory at least twice its largest measured peak, its runtime at least ten
+    times its longest job."""
+    sizes = (ROOT / "benchmarks" / "results" / "job_sizes.tsv").read_text().splitlines()
+    header = sizes[0].split("\t")
+    measured = [dict(zip(header, line.split("\t"), strict=True)) for line in sizes[1:]]
+    assert {"train", "adversarial", "advtrain", "transfer"} <= {size["rule"] for size in measured}
+    defaults = SLURM_PROFILE["default-resources"]
+    for size in measured:
+        asked = defaults | SLURM_PROFILE["set-resources"].get(size["rule"], {})
+        assert asked["mem_mb"] >= 2 * float(size["peak_mb"]), (size, asked)
+        assert asked["runtime"] * 60 >= 10 * float(size["longest_s"]), (size, asked)
 
 
 def test_torch_rules_take_the_gpu_the_workflow_profile_caps():

@@ -170,6 +170,12 @@ RULES = (
         "installs uv from PyPI into the machine's Python (the internet): uv is already what "
         "runs these tests",
     ),
+    Rule(
+        r"^bash profiles/slurm/one-node-cluster\.sh\b",
+        SKIP,
+        "starts a Slurm cluster (as root) and runs the smoke DAG on it: "
+        "tests/workflow/test_slurm.py runs this command as written (`uv run pytest -m slurm`)",
+    ),
     # a plain `uv sync` would remove what the tests' own environment holds beyond the defaults
     Rule(r"^uv sync\b", APPEND, "--dry-run"),
     # dry runs take no lock and write nothing (they run side by side in the shared repository);

@@ -27,13 +27,15 @@ JOB = re.compile(r"^(?:local)?rule (\w+):\n((?:    .*\n)+)", flags=re.MULTILINE)
 
 def rules_by_benchmark(targets: list[str]) -> dict[str, str]:
     """Benchmark file -> the rule of the job that writes it, in a dry run of `targets`."""
-    plan = subprocess.run(
+    dry_run = subprocess.run(
         ["snakemake", *targets, "--dry-run", "--forceall"],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout
+    )
+    if dry_run.returncode != 0:
+        raise SystemExit(f"snakemake --dry-run failed:\n{dry_run.stderr}")
+    plan = dry_run.stdout
     rules = {}
     for rule, fields in JOB.findall(plan):
         benchmark = re.search(r"^    benchmark: (.*)$", fields, flags=re.MULTILINE)

@@ -14,7 +14,7 @@
 # missing; otherwise it says what is missing and exits with 3.
 #
 # Environment:
-#   SLURM_STATE_DIR  the state folder (configs, logs, databases); default: a new temporary one,
+#   SLURM_STATE_DIR  the state folder (configs, logs, Slurm's state); default: a new temporary one,
 #                    removed on exit. One that is given is kept, with the daemons' logs and,
 #                    in sacct.txt, the accounting of every job (ACCOUNTING_FIELDS). A folder
 #                    that exists must be empty or one this script made.
@@ -76,6 +76,7 @@ stop_all() {
   done
   if [ "${LINKED:-0}" = 1 ]; then rm -f "$DEFAULT_CONF"; fi
   if [ "${KEEP_STATE:-0}" = 0 ] && [ -n "${STATE:-}" ]; then rm -rf "$STATE"; fi
+  if [ -n "${RUNTIME:-}" ]; then rm -rf "$RUNTIME"; fi
   exit "$status"
 }
 
@@ -123,11 +124,14 @@ if [ -n "${SLURM_STATE_DIR:-}" ]; then
 else
   STATE=$(mktemp -d /tmp/one-node-cluster.XXXXXX)
 fi
-chmod 755 "$STATE"
-mkdir -p "$STATE"/{log,munge,mysql,ctld,spool}
-chown munge:munge "$STATE/munge"
-chmod 755 "$STATE/munge"
-chown mysql:mysql "$STATE/mysql"
+mkdir -p "$STATE"/{log,ctld,spool}
+# munged and mariadbd run as their own users, so their folders go where those users can reach
+# (the state folder may lie in a folder only root may enter); removed on exit.
+RUNTIME=$(mktemp -d /tmp/one-node-cluster-daemons.XXXXXX)
+chmod 755 "$RUNTIME"
+mkdir -p "$RUNTIME"/{munge,mysql}
+chown munge:munge "$RUNTIME/munge"
+chown mysql:mysql "$RUNTIME/mysql"
 
 NODE=$(hostname -s)
 CPUS=$(nproc)
@@ -143,20 +147,20 @@ DB_PASSWORD=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
 DBD_PORT=$(free_port)
 CTLD_PORT=$(free_port)
 SLURMD_PORT=$(free_port)
-MUNGE_SOCKET="$STATE/munge/munge.socket"
-DB_SOCKET="$STATE/mysql/mariadbd.sock"
+MUNGE_SOCKET="$RUNTIME/munge/munge.socket"
+DB_SOCKET="$RUNTIME/mysql/mariadbd.sock"
 
 say "state in $STATE: node $NODE with $CPUS CPUs, ${MEMORY_MB} MB, $GPUS GPU(s)"
 start munged runuser -u munge -- munged --foreground --socket="$MUNGE_SOCKET" \
-  --pid-file="$STATE/munge/munged.pid" --seed-file="$STATE/munge/munged.seed" \
-  --log-file="$STATE/munge/munged.log" --key-file=/etc/munge/munge.key
+  --pid-file="$RUNTIME/munge/munged.pid" --seed-file="$RUNTIME/munge/munged.seed" \
+  --log-file="$RUNTIME/munge/munged.log" --key-file=/etc/munge/munge.key
 wait_for munged 20 "munge --socket='$MUNGE_SOCKET' -n"
 
-mariadb-install-db --user=mysql --datadir="$STATE/mysql" --skip-test-db \
+mariadb-install-db --user=mysql --datadir="$RUNTIME/mysql" --skip-test-db \
   --auth-root-authentication-method=socket >>"$STATE/log/mariadb-install-db.out" 2>&1 \
   || { tail -n 20 "$STATE/log/mariadb-install-db.out" >&2; cannot "mariadb-install-db failed"; }
-start mariadbd mariadbd --no-defaults --user=mysql --datadir="$STATE/mysql" \
-  --socket="$DB_SOCKET" --pid-file="$STATE/mysql/mariadbd.pid" --port="$DB_PORT" \
+start mariadbd mariadbd --no-defaults --user=mysql --datadir="$RUNTIME/mysql" \
+  --socket="$DB_SOCKET" --pid-file="$RUNTIME/mysql/mariadbd.pid" --port="$DB_PORT" \
   --bind-address=127.0.0.1 --skip-name-resolve
 wait_for mariadbd 60 "mariadb --no-defaults --socket='$DB_SOCKET' -e 'SELECT 1'"
 mariadb --no-defaults --socket="$DB_SOCKET" <<SQL

@@ -20,7 +20,7 @@ JOB_THREADS = 8
 # Whether the torch rules' jobs run on a GPU here (`device: cuda`, or `auto` with CUDA
 # available): each then takes one unit of the `gpu` resource, which the workflow profile caps
 # (profiles/default: one GPU; `--resources gpu=2` for two), else none, so CPU jobs run side by
-# side. The SLURM workflow profile gives those rules `gpu: 1` whatever the login node has.
+# side. The SLURM profile gives those rules `gpu: 1` whatever the login node has.
 USES_GPU = uses_gpu(config["device"])
 # The files and directories params.yaml names, by key (None where null): a relative path is
 # relative to the project root, and given to the jobs relative to where they run (the same

@@ -27,7 +27,7 @@ set -euo pipefail
 
 PACKAGES=(munge mariadb-server slurmdbd slurmctld slurmd slurm-client)
 DEFAULT_CONF=/etc/slurm/slurm.conf
-DAEMONS=(munged mariadbd mariadb-install-db slurmdbd slurmctld slurmd sacctmgr sacct sinfo sbatch)
+COMMANDS=(munged mariadbd mariadb-install-db slurmdbd slurmctld slurmd sacctmgr sacct sinfo sbatch)
 CLUSTER=intriguing
 #: What the kept state folder's sacct.txt records of every job (sacct -P: fields split by |).
 ACCOUNTING_FIELDS=JobID,Comment,State,ExitCode,AllocTRES,Timelimit,Elapsed
@@ -41,7 +41,7 @@ cannot() {
 
 missing() {
   local name
-  for name in "${DAEMONS[@]}"; do
+  for name in "${COMMANDS[@]}"; do
     command -v "$name" >/dev/null 2>&1 || [ -x "/usr/sbin/$name" ] || echo "$name"
   done
 }

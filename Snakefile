@@ -7,7 +7,7 @@ from snakemake.utils import min_version, validate
 
 from intriguing.plan.machine import anchor_mnist_dir, check_machine
 from intriguing.plan.params import check_params, resolve_profile
-from intriguing.plan.specs import determinism_environment
+from intriguing.common.determinism import determinism_environment
 from intriguing.plan.workspace import profile_refusal
 
 min_version("9.0")

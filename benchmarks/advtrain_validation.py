@@ -30,10 +30,10 @@ from machine import mnist_source
 
 from intriguing.advtrain.runs import fit
 from intriguing.common.runtime import configure_threads
-from intriguing.data import mnist
+from intriguing.core import mnist
+from intriguing.core.evaluation import count_errors
+from intriguing.core.models import ModelSpec
 from intriguing.plan.params import advtrain_run_settings, resolve_profile
-from intriguing.train.evaluation import count_errors
-from intriguing.train.models import ModelSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 VALIDATION_IMAGES = 10000

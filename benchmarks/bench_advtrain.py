@@ -25,11 +25,12 @@ from machine import mnist_source
 from intriguing.advtrain.runs import fit, test_tensors
 from intriguing.common.files import write_text
 from intriguing.common.runtime import configure_threads, device_description
-from intriguing.data import mnist
+from intriguing.core import mnist
+from intriguing.core.evaluation import count_errors
+from intriguing.core.fit import train_tensors
+from intriguing.core.models import ModelSpec
+from intriguing.data import fetch
 from intriguing.plan.params import advtrain_run_settings, check_params, resolve_profile
-from intriguing.train.evaluation import count_errors
-from intriguing.train.fit import train_tensors
-from intriguing.train.models import ModelSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,7 +57,7 @@ def main() -> None:
     configure_threads(args.threads)
     data = mnist.load_mnist(mnist_source(ROOT))
     seed = advtrain["seeds"][0]
-    p1, p2 = mnist.stratified_halves(data.train_labels, settings["data"]["split_seed"])
+    p1, p2 = fetch.stratified_halves(data.train_labels, settings["data"]["split_seed"])
     split = {"p1": p1, "p2": p2}
 
     rows = []

@@ -2,9 +2,9 @@
 
 Four targeted minimum-distortion attacks on the same models (the pipeline's trained softmax1 and
 n100, read from models/*.pt), the same MNIST test images (the first --n) and the same random
-targets (intriguing.adversarial.attack.choose_targets, seed --seed):
+targets (intriguing.core.attack.choose_targets, seed --seed):
 
-* ours: intriguing.adversarial.attack.minimal_adversarial with its default options
+* ours: intriguing.core.attack.minimal_adversarial with its default options
   (params.yaml's), with the
   paper's cross-entropy loss (temperature 1), and again at temperature 0.1 (the loss
   0.1 * CE(logits / 0.1), close to Carlini and Wagner's margin, whose minimiser sits on the
@@ -64,11 +64,12 @@ from machine import cpu_name, load_line, mnist_source
 from scipy.optimize import fmin_l_bfgs_b
 from torch import Tensor, nn
 
-from intriguing.adversarial.attack import choose_targets, distortion, minimal_adversarial
 from intriguing.common.files import write_text
-from intriguing.data import mnist
+from intriguing.core import mnist
+from intriguing.core.attack import choose_targets, minimal_adversarial
+from intriguing.core.distortion import distortion
+from intriguing.core.models import ModelSpec, load_checkpoint
 from intriguing.report.format import markdown_table
-from intriguing.train.models import ModelSpec, load_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 GOAL_DISTORTION_RATIO = 1.01
@@ -178,7 +179,7 @@ def attack_ours(
 
     AttackResult.evaluations counts each example's own evaluations; the model also evaluates
     finished examples that wait in the batch until enough have finished to compact it
-    (intriguing.adversarial.search.COMPACTION_FRACTION), so the counted rows can be more:
+    (intriguing.core.search.COMPACTION_FRACTION), so the counted rows can be more:
     ``useful_rows`` keeps the former.
     """
 

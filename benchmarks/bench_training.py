@@ -22,11 +22,12 @@ from machine import mnist_source
 
 from intriguing.common.files import write_text
 from intriguing.common.runtime import configure_threads
-from intriguing.data import mnist
+from intriguing.core import mnist
+from intriguing.core.evaluation import count_errors
+from intriguing.core.fit import fit_model
+from intriguing.core.models import ModelSpec
+from intriguing.data import fetch
 from intriguing.plan.params import check_params, model_options, resolve_profile
-from intriguing.train.evaluation import count_errors
-from intriguing.train.fit import fit_model
-from intriguing.train.models import ModelSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -48,7 +49,7 @@ def main() -> None:
     configure_threads(args.threads)
 
     data = mnist.load_mnist(mnist_source(ROOT))
-    p1, p2 = mnist.stratified_halves(data.train_labels, settings["data"]["split_seed"])
+    p1, p2 = fetch.stratified_halves(data.train_labels, settings["data"]["split_seed"])
     split = {"p1": p1, "p2": p2}
     test_x = mnist.to_tensor(data.test_images)
     test_y = torch.from_numpy(data.test_labels.astype("int64"))

@@ -181,7 +181,8 @@ def settings_and_data(args: argparse.Namespace):
     import yaml
     from machine import mnist_source
 
-    from intriguing.data import mnist
+    from intriguing.core import mnist
+    from intriguing.data import fetch
     from intriguing.plan.params import check_params, resolve_profile
 
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
@@ -191,7 +192,7 @@ def settings_and_data(args: argparse.Namespace):
     if args.small:
         settings["data"]["train_limit"] = 2000
     data = mnist.load_mnist(mnist_source(ROOT))
-    p1, p2 = mnist.stratified_halves(data.train_labels, settings["data"]["split_seed"])
+    p1, p2 = fetch.stratified_halves(data.train_labels, settings["data"]["split_seed"])
     return params, settings, data, {"p1": p1, "p2": p2}
 
 
@@ -207,11 +208,11 @@ def train_worker(args: argparse.Namespace) -> dict:
     import torch
 
     from intriguing.common.runtime import configure_job, device_description, select_device
-    from intriguing.data import mnist
+    from intriguing.core import mnist
+    from intriguing.core.evaluation import count_errors
+    from intriguing.core.fit import fit_model
+    from intriguing.core.models import ModelSpec, save_checkpoint
     from intriguing.plan.params import model_options
-    from intriguing.train.evaluation import count_errors
-    from intriguing.train.fit import fit_model
-    from intriguing.train.models import ModelSpec, save_checkpoint
 
     configure_job(os.cpu_count() or 1)
     params, settings, data, split = settings_and_data(args)
@@ -241,10 +242,10 @@ def train_worker(args: argparse.Namespace) -> dict:
 
 def attack_worker(args: argparse.Namespace) -> dict:
     """Step 3: the attack on all training images (200 with --small) of the trained N200."""
-    from intriguing.adversarial.attack import batch_size_on
-    from intriguing.adversarial.sets import attack, originals
     from intriguing.common.runtime import configure_job, select_device
-    from intriguing.train.models import ModelSpec, load_checkpoint
+    from intriguing.core.attack import batch_size_on
+    from intriguing.core.models import ModelSpec, load_checkpoint
+    from intriguing.core.sets import attack, originals
 
     configure_job(os.cpu_count() or 1)
     params, _, data, _ = settings_and_data(args)

@@ -6,7 +6,7 @@ import os
 import platform
 from pathlib import Path
 
-from intriguing.data.mnist import FILES
+from intriguing.core.mnist import FILES
 
 
 def cpu_name() -> str:

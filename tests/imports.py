@@ -1,7 +1,7 @@
 """The import graph of the project's own code, read from the source (nothing is imported).
 
-Shared by the architecture test (no import cycle) and the DVC test (each stage's dependencies
-cover the files its jobs import). Imports inside functions count: they run when called.
+Used by the DVC test (each stage's dependencies cover the files its jobs import). Imports
+inside functions count: they run when called.
 """
 
 from __future__ import annotations
@@ -87,12 +87,3 @@ def closure(starts: list[Path]) -> set[Path]:
         if file.is_file() and file.suffix != ".py" and file.name in module.read_text("utf-8")
     }
     return seen | data
-
-
-def library_graph() -> dict[Path, set[Path]]:
-    """Each library module and the library modules it imports (package __init__.py files that
-    only exist to make a package are nodes too)."""
-    return {
-        path: {target for target in direct_imports(path) if target != path}
-        for path in sorted(PACKAGE.rglob("*.py"))
-    }

@@ -8,15 +8,16 @@ import numpy as np
 import pytest
 import torch
 
-from intriguing.adversarial.attack import minimal_adversarial
-from intriguing.adversarial.exact import exact_minimal_distortion, linear_map
 from intriguing.advtrain.pool import AdvTrainOptions, PoolOptions, train_with_pool
 from intriguing.common.runtime import configure_determinism
-from intriguing.data.mnist import Mnist
+from intriguing.core.attack import minimal_adversarial
+from intriguing.core.distortion import gaussian_noise
+from intriguing.core.exact import exact_minimal_distortion, linear_map
+from intriguing.core.fit import fit_model
+from intriguing.core.mnist import Mnist
+from intriguing.core.models import ModelSpec, build_model, load_checkpoint, save_checkpoint
 from intriguing.readings.decay import exact_distortions
-from intriguing.train.fit import fit_model
-from intriguing.train.models import ModelSpec, build_model, load_checkpoint, save_checkpoint
-from intriguing.transfer.tables import error_rate, gaussian_noise
+from intriguing.transfer.tables import error_rate
 from intriguing.units.directions import label_purity
 
 NET = {

@@ -1,53 +1,51 @@
-"""The library's import graph has no cycle (imports inside functions included)."""
+"""The library's architecture, beside the import-linter contract that `uv run lint-imports`
+checks in CI (pyproject.toml, [tool.importlinter]): every package of the library has its layer,
+and no private name crosses a package."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import ast
+import tomllib
 
-from imports import PACKAGE, library_graph
+from imports import PACKAGE, ROOT
 
 
-def cycles(graph: dict[Path, set[Path]]) -> list[list[Path]]:
-    """One cycle through each strongly connected component of more than one file (or a file
-    that imports itself), by Tarjan's algorithm."""
-    index: dict[Path, int] = {}
-    low: dict[Path, int] = {}
-    stack: list[Path] = []
-    found: list[list[Path]] = []
+def contract_layers() -> list[set[str]]:
+    settings = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    (contract,) = settings["contracts"]
+    return [{name.strip() for name in layer.split("|")} for layer in contract["layers"]]
 
-    def visit(node: Path) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        for target in sorted(graph.get(node, ())):
-            if target not in index:
-                visit(target)
-                low[node] = min(low[node], low[target])
-            elif target in stack:
-                low[node] = min(low[node], index[target])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                member = stack.pop()
-                component.append(member)
-                if member == node:
-                    break
-            if len(component) > 1 or node in graph.get(node, ()):
-                found.append(sorted(component))
 
-    for node in sorted(graph):
-        if node not in index:
-            visit(node)
+def test_every_package_has_exactly_one_layer():
+    packages = sorted(path.parent.name for path in PACKAGE.glob("*/__init__.py"))
+    layered = [name for layer in contract_layers() for name in layer]
+    assert sorted(layered) == packages, "each package of src/intriguing in one layer, once"
+
+
+def test_stages_sit_between_report_and_core():
+    layers = contract_layers()
+    assert layers[0] == {"report"} and layers[2] == {"core"}
+    assert {"adversarial", "train", "transfer"} <= layers[1]
+
+
+def private_imports_across_packages() -> list[str]:
+    """`from intriguing.<other package>... import _name` anywhere in the library."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        own = path.relative_to(PACKAGE).parts[0]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.ImportFrom) or not node.module or node.level:
+                continue
+            parts = node.module.split(".")
+            if parts[0] != "intriguing" or len(parts) < 2 or parts[1] == own:
+                continue
+            found += [
+                f"{path.relative_to(PACKAGE)}: {node.module}.{alias.name}"
+                for alias in node.names
+                if alias.name.startswith("_")
+            ]
     return found
 
 
-def test_library_has_no_import_cycle():
-    found = cycles(library_graph())
-    assert not found, "import cycles: " + "; ".join(
-        " <-> ".join(str(path.relative_to(PACKAGE)) for path in cycle) for cycle in found
-    )
-
-
-def test_cycle_finder_finds_a_cycle():
-    a, b, c = Path("a.py"), Path("b.py"), Path("c.py")
-    assert cycles({a: {b}, b: {c}, c: {a}}) == [[a, b, c]]
-    assert cycles({a: {b}, b: {c}, c: set()}) == []
+def test_no_private_name_crosses_a_package():
+    assert private_imports_across_packages() == []

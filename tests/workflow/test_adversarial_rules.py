@@ -9,9 +9,9 @@ import pytest
 import torch
 import yaml
 
-from intriguing.adversarial.attack import distortion
-from intriguing.adversarial.sets import load_set
-from intriguing.data import mnist
+from intriguing.core import mnist
+from intriguing.core.distortion import distortion
+from intriguing.core.sets import load_set
 from intriguing.reference import paper_reference
 from intriguing.report.adversarial import adversarial_section
 from intriguing.report.verdicts import VerdictSettings

@@ -7,7 +7,7 @@ import statistics
 import pytest
 import yaml
 
-from intriguing.train.models import ModelSpec, load_checkpoint
+from intriguing.core.models import ModelSpec, load_checkpoint
 
 
 def test_advtrain_summary(smoke_project):

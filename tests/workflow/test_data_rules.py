@@ -6,12 +6,13 @@ import shutil
 import numpy as np
 
 from conftest import copy_project, snakemake
-from intriguing.data import mnist
+from intriguing.core import mnist
+from intriguing.data import fetch
 
 
 def test_mnist_rule_copies_and_verifies(smoke_project):
     for name in mnist.FILES:
-        mnist.verify_file(smoke_project / "data" / "raw" / name)
+        fetch.verify_file(smoke_project / "data" / "raw" / name)
 
 
 def test_mnist_rule_rejects_a_corrupt_file_and_leaves_nothing(tmp_path, mnist_source):
@@ -25,7 +26,7 @@ def test_mnist_rule_rejects_a_corrupt_file_and_leaves_nothing(tmp_path, mnist_so
     assert result.returncode != 0
     log = result.stdout + result.stderr
     assert "checksum mismatch" in log and "t10k-images-idx3-ubyte.gz" in log
-    assert mnist.CHECKSUMS["t10k-images-idx3-ubyte.gz"][0] in log
+    assert fetch.CHECKSUMS["t10k-images-idx3-ubyte.gz"][0] in log
     raw = project / "data" / "raw"
     assert not raw.exists() or list(raw.iterdir()) == []
 

@@ -15,15 +15,15 @@ import torch
 from conftest import copy_project, snakemake
 from intriguing.adversarial.step import adversarial as adversarial_task
 from intriguing.common import files
-from intriguing.data import mnist
-from intriguing.train.models import (
+from intriguing.core import mnist
+from intriguing.core.models import (
     CheckpointMismatch,
     ModelSpec,
     build_model,
     load_checkpoint,
     save_checkpoint,
 )
-from intriguing.train.optimize import NonFiniteError, TrainOptions, train
+from intriguing.core.optimize import NonFiniteError, TrainOptions, train
 
 SOFTMAX = {"arch": "mlp", "hidden": [], "weight_decay": [1e-4], "train_set": "all"}
 UNREACHABLE = "http://127.0.0.1:9"  # the discard port: every connection is refused at once

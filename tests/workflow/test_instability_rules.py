@@ -10,11 +10,11 @@ import torch
 import yaml
 
 from conftest import report_outputs
-from intriguing.adversarial.sets import load_set
-from intriguing.data import mnist
+from intriguing.core import mnist
+from intriguing.core.models import ModelSpec, load_checkpoint
+from intriguing.core.sets import load_set
 from intriguing.instability.gains import observed_gains
 from intriguing.report.step import report as build_report
-from intriguing.train.models import ModelSpec, load_checkpoint
 
 MODEL = "m1"  # a Table 4 model: attacked on test images, three weight layers
 

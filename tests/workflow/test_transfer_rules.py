@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-from intriguing.adversarial.sets import load_sets, originals_tensor, shared_originals
+from intriguing.core.sets import load_sets, originals_tensor, shared_originals
 from intriguing.reference import paper_reference
 from intriguing.transfer.tables import load_models, misclassified, unpack_errors
 

@@ -12,9 +12,9 @@ import yaml
 from PIL import Image
 
 from conftest import copy_project, report_outputs, snakemake
-from intriguing.data import mnist
+from intriguing.core import mnist
+from intriguing.core.models import ModelSpec, load_checkpoint
 from intriguing.report.step import report as build_report
-from intriguing.train.models import ModelSpec, load_checkpoint
 from intriguing.units.directions import layer_activations
 
 KINDS = ("natural", "random", "coherence")

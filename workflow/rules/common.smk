@@ -1,6 +1,6 @@
 # Paths, settings and input functions shared by the rules. Every output path of the workflow is
 # defined here; the other .smk files hold only rules, as `snakemake --lint` asks.
-from intriguing.data.mnist import FILES as MNIST_FILES
+from intriguing.core.mnist import FILES as MNIST_FILES
 from intriguing.plan.machine import project_path, uses_gpu
 from intriguing.plan.params import advtrain_run_settings, model_options
 from intriguing.plan.specs import (

@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import torch
 
-from intriguing.adversarial.attack import amplify as amplify_perturbation
-from intriguing.adversarial.exact import exact_minimal_distortion, linear_map
 from intriguing.adversarial.figures import (
     MAGNIFICATION,
     histogram_rows,
@@ -20,7 +17,14 @@ from intriguing.adversarial.figures import (
     plot_histograms,
     successful_distortions,
 )
-from intriguing.adversarial.sets import (
+from intriguing.common import files
+from intriguing.common.progress import log_bookkeeping
+from intriguing.common.runtime import configure_job, device_description, select_device
+from intriguing.core import mnist
+from intriguing.core.distortion import amplify as amplify_perturbation
+from intriguing.core.exact import exact_minimal_distortion, linear_map
+from intriguing.core.models import ModelSpec, load_checkpoint
+from intriguing.core.sets import (
     attack,
     load_set,
     load_sets,
@@ -29,12 +33,7 @@ from intriguing.adversarial.sets import (
     shared_originals,
     summary,
 )
-from intriguing.common import files
-from intriguing.common.progress import log_bookkeeping
-from intriguing.common.runtime import configure_job, device_description, select_device
-from intriguing.data import mnist
 from intriguing.reference import paper_reference
-from intriguing.train.models import ModelSpec, load_checkpoint
 
 
 def adversarial(
@@ -57,7 +56,7 @@ def adversarial(
     target = select_device(device)
     model, _ = load_checkpoint(model_path, ModelSpec.from_params(name, spec_params), target)
     model.requires_grad_(False)
-    data = mnist.load_mnist(Path(raw_files[0]).parent)
+    data = mnist.load_raw(raw_files)
     indices, x, labels = originals(data, split, samples, seed)
     started = time.perf_counter()
     try:
@@ -140,7 +139,7 @@ def amplify(
     example to distortion `stddev` (`output_set`), and every perturbation ×`factor`
     (`output_factor_set`), each with its metrics."""
     adversarial = load_set(set_path)
-    data = mnist.load_mnist(Path(raw_files[0]).parent)
+    data = mnist.load_raw(raw_files)
     images = data.train_images if adversarial["split"] == "train" else data.test_images
     x = mnist.to_tensor(images[adversarial["indices"].numpy()])
     original = adversarial["distortion"]

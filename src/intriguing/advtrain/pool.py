@@ -4,12 +4,12 @@ The paper trained a sigmoid 100-100-10 network "by keeping a pool of adversarial
 random subset of which is continuously replaced by newly generated adversarial examples and
 which is mixed into the original training set all the time", and adds that "adversarial examples
 are generated for each layer output and are used to train all the layers above". This module
-implements that recipe for the feed-forward models of :mod:`intriguing.train.models`:
+implements that recipe for the feed-forward models of :mod:`intriguing.core.models`:
 
 * **Levels.** Level 0 is the input; level k >= 1 is the output of hidden layer k. A model splits
   at level k into ``below`` (input -> level k) and ``above`` (level k -> logits), with
   ``above(below(x)) == model(x)``. Sigmoid outputs lie in [0, 1], so ``above`` is a model with an
-  input in a box and :func:`intriguing.adversarial.attack.minimal_adversarial` applies to it
+  input in a box and :func:`intriguing.core.attack.minimal_adversarial` applies to it
   unchanged: the
   same minimal-distortion criterion as on the input (the distortion is then measured over the
   layer's units).
@@ -35,7 +35,7 @@ implements that recipe for the feed-forward models of :mod:`intriguing.train.mod
   exactly the stored adversarial images and train every layer.
 * **Optimiser.** Mini-batch Adam whose learning rate decays exponentially from ``adam_lr`` to
   ``final_lr`` over the run, on mean cross-entropy plus the paper's weight decay
-  (:func:`intriguing.train.models.weight_decay_penalty`), each step followed by the model's
+  (:func:`intriguing.core.models.weight_decay_penalty`), each step followed by the model's
   max-norm cap if it has one. With no pool the same loop trains the baselines (weight decay
   only, dropout).
 
@@ -55,17 +55,17 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from intriguing.adversarial.attack import minimal_adversarial
 from intriguing.common.progress import Progress
-from intriguing.plan.specs import INPUT_LEVEL, pool_level_error
-from intriguing.train.models import (
+from intriguing.core.attack import minimal_adversarial
+from intriguing.core.models import (
     NUM_CLASSES,
     Classifier,
     ModelSpec,
     constrain_norms,
     weight_decay_penalty,
 )
-from intriguing.train.optimize import _check_finite
+from intriguing.core.optimize import check_finite
+from intriguing.plan.specs import INPUT_LEVEL, pool_level_error
 
 POOL_TARGET_POLICIES = ("random", "runner_up")
 
@@ -79,7 +79,7 @@ class PoolOptions:
     mix_ratio: share of every training minibatch drawn from the pool;
     refreshes_per_epoch: refreshes per pass over the clean data; warmup_epochs: clean epochs
     before the first refresh fills the pool; attack: options of
-    :func:`intriguing.adversarial.attack.minimal_adversarial` used to make the pool's adversarials;
+    :func:`intriguing.core.attack.minimal_adversarial` used to make the pool's adversarials;
     target_policy: `random` or `runner_up`; distortion_scale: factor on the stored perturbations;
     max_distortion: cap on their distortion (None: none).
     """
@@ -371,7 +371,7 @@ def train_with_pool(
                 # The loss every step (a non-finite gradient makes the next loss non-finite),
                 # the gradients themselves every log_every steps: checking every gradient of
                 # every step cost a fifth of a baseline's time.
-                _check_finite(spec, loss, model, "adversarial training", result.steps)
+                check_finite(spec, loss, model, "adversarial training", result.steps)
             optimizer.step()
             constrain_norms(model, spec.max_norm)
             scheduler.step()

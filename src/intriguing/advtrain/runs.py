@@ -27,9 +27,9 @@ from intriguing.common.runtime import (
     seed_everything,
 )
 from intriguing.common.stats import mean_interval
-from intriguing.data import mnist
-from intriguing.train.evaluation import count_errors
-from intriguing.train.models import (
+from intriguing.core import mnist
+from intriguing.core.evaluation import count_errors
+from intriguing.core.models import (
     Classifier,
     ModelSpec,
     build_model,

@@ -6,11 +6,8 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
-from intriguing.adversarial.sets import attack, load_set, originals
-from intriguing.adversarial.sets import summary as attack_summary
 from intriguing.advtrain.runs import (
     fit,
     kind,
@@ -23,10 +20,12 @@ from intriguing.advtrain.runs import (
 from intriguing.common import files
 from intriguing.common.progress import log_bookkeeping
 from intriguing.common.runtime import configure_job, device_description, select_device
-from intriguing.data import mnist
-from intriguing.train.evaluation import count_errors, error_metrics
-from intriguing.train.fit import train_tensors
-from intriguing.train.models import ModelSpec, load_checkpoint, save_checkpoint
+from intriguing.core import mnist
+from intriguing.core.evaluation import count_errors, error_metrics
+from intriguing.core.fit import train_tensors
+from intriguing.core.models import ModelSpec, load_checkpoint, save_checkpoint
+from intriguing.core.sets import attack, load_set, originals
+from intriguing.core.sets import summary as attack_summary
 
 
 def train(
@@ -49,7 +48,7 @@ def train(
     configure_job(threads)
     target = select_device(device)
     spec = ModelSpec.from_params(name, spec_params)
-    data = mnist.load_mnist(Path(raw_files[0]).parent)
+    data = mnist.load_raw(raw_files)
     x, y = train_tensors(data, mnist.load_split(split_path), spec.train_set, train_limit, target)
     x_test, y_test = test_tensors(data, test_limit, target)
     model, result = fit(spec, settings, pool_levels, seed, (x, y))
@@ -102,7 +101,7 @@ def robustness(
     target = select_device(device)
     model, _ = load_checkpoint(model_path, ModelSpec.from_params(name, spec_params), target)
     model.requires_grad_(False)
-    data = mnist.load_mnist(Path(raw_files[0]).parent)
+    data = mnist.load_raw(raw_files)
     _, x, labels = originals(data, "test", samples, seed)
     started = time.perf_counter()
     result = attack(model, x.to(target), labels.to(target), policy, seed, attack_options)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import glob
+import hashlib
 import io
 import json
 import os
@@ -84,6 +85,16 @@ def write_csv(path: str | os.PathLike[str], rows: list[dict[str, Any]]) -> None:
 
 def read_json(path: str | os.PathLike[str]) -> Any:
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def file_digests(path: str | os.PathLike[str], *algorithms: str) -> tuple[str, ...]:
+    """The hex digests of a file under each of `algorithms` (hashlib names), read in one pass."""
+    hashes = [hashlib.new(name) for name in algorithms]
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            for digest in hashes:
+                digest.update(chunk)
+    return tuple(digest.hexdigest() for digest in hashes)
 
 
 def _umask() -> int:

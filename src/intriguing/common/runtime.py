@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import torch
 
-from intriguing.plan.specs import CUBLAS_WORKSPACE, DETERMINISTIC_ENV
+from intriguing.common.determinism import CUBLAS_WORKSPACE, DETERMINISTIC_ENV
 
 
 def select_device(requested: str) -> torch.device:

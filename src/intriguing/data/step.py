@@ -6,14 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from intriguing.data.mnist import (
-    MnistError,
-    default_mirrors,
-    fetch_file,
-    read_idx,
-    save_split,
-    stratified_halves,
-)
+from intriguing.core.mnist import MnistError, read_idx, save_split
+from intriguing.data.fetch import default_mirrors, fetch_file, stratified_halves
 
 
 def mnist(destinations: list[Path], source_dir: str | Path | None) -> None:

@@ -31,9 +31,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from intriguing.adversarial.sets import load_set
 from intriguing.common import files
-from intriguing.data import mnist
+from intriguing.core import mnist
+from intriguing.core.sets import load_set
 
 WEIGHT_LAYERS = (nn.Conv2d, nn.Linear)
 
@@ -54,7 +54,7 @@ class LayerGains:
 def layer_blocks(model: nn.Module) -> list[tuple[str, nn.Sequential]]:
     """The model cut into phi_1 ... phi_K: each block ends just before the next weight layer.
 
-    The model must be an nn.Sequential, or hold one as ``model.layers`` (intriguing.train.models'
+    The model must be an nn.Sequential, or hold one as ``model.layers`` (intriguing.core.models'
     Classifier), made of modules applied in order; modules before the first weight layer
     (e.g. Flatten) join the first block. Blocks are named after their weight layer's name in
     ``model.named_modules()`` (the names the spectral metrics use).

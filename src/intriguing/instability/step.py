@@ -9,17 +9,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from intriguing.adversarial.attack import distortion
 from intriguing.common import files
 from intriguing.common.progress import log_bookkeeping
 from intriguing.common.runtime import configure_job, device_description, select_device
+from intriguing.core.distortion import distortion
+from intriguing.core.models import ModelSpec, load_checkpoint
 from intriguing.instability.gains import (
     adversarial_pairs,
     compare_with_bounds,
     observed_gains,
     plot_instability,
 )
-from intriguing.train.models import ModelSpec, load_checkpoint
 
 
 def instability(

@@ -4,7 +4,7 @@ The Snakefile validates params.yaml and names its jobs from these at every invoc
 stage, each cluster job, each dry run); importing torch there would cost every one of them
 seconds. The registry's model specs, the levels a pool may perturb, the spectral analysis's
 AlexNets, the unit analysis's figure kinds and a job's determinism environment live here; the
-torch code (intriguing.train.models, .adversarial_training, .spectral_analysis, .units_analysis,
+torch code (intriguing.core.models, .adversarial_training, .spectral_analysis, .units_analysis,
 .runtime) uses the same definitions.
 """
 
@@ -45,7 +45,7 @@ class ModelSpec:
     hidden fully connected layers, not the convolution), `input_dropout` input pixels; both
     only in training. `max_norm` (None: none) caps the L2 norm of every unit's incoming weight
     vector after each step of a mini-batch optimiser, the companion of dropout in Srivastava et
-    al. 2014 (:func:`intriguing.train.models.constrain_norms`).
+    al. 2014 (:func:`intriguing.core.models.constrain_norms`).
 
     For `autoencoder` only (the AE400 variants of the ledger entry `ae400_pretraining`):
     `decoder` is the reconstruction's output, `sigmoid` or `linear` (UFLDL's "linear decoder");
@@ -186,21 +186,6 @@ ALEXNETS: dict[str, AlexNetForm] = {
 
 #: The unit analysis's figures per network: units, random directions, their coherence.
 UNITS_FIGURE_KINDS = ("natural", "random", "coherence")
-
-#: Set by the Snakefile from params.yaml's `deterministic` and inherited by every job's process
-#: (local, cluster-generic or SLURM); unset means deterministic.
-DETERMINISTIC_ENV = "INTRIGUING_DETERMINISTIC"
-#: cuBLAS needs a fixed workspace to make its matrix products deterministic on CUDA >= 10.2.
-CUBLAS_WORKSPACE = ":4096:8"
-
-
-def determinism_environment(deterministic: bool) -> dict[str, str]:
-    """The environment a job needs for the `deterministic` param (set before torch uses cuBLAS)."""
-    environment = {DETERMINISTIC_ENV: "1" if deterministic else "0"}
-    if deterministic:
-        environment["CUBLAS_WORKSPACE_CONFIG"] = CUBLAS_WORKSPACE
-    return environment
-
 
 #: The file-name suffix of a model's replicate r >= 1 ("n100_rep1"); replicate 0 keeps the
 #: model's own name, so its paths and seed are those of a run without replicates.

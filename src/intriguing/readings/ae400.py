@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from intriguing.data import mnist
+from intriguing.core import mnist
+from intriguing.core.models import ModelSpec
 from intriguing.readings.refit import refit
-from intriguing.train.models import ModelSpec
 
 #: The registry model the variants change.
 BASE_MODEL = "ae400"

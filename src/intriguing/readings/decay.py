@@ -17,16 +17,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from intriguing.adversarial.attack import choose_targets
-from intriguing.adversarial.exact import exact_minimal_distortion, linear_map
-from intriguing.adversarial.sets import originals
 from intriguing.common.stats import wilson_interval
-from intriguing.data import mnist
+from intriguing.core import mnist
+from intriguing.core.attack import choose_targets
+from intriguing.core.distortion import gaussian_noise
+from intriguing.core.evaluation import count_errors
+from intriguing.core.exact import exact_minimal_distortion, linear_map
+from intriguing.core.models import ModelSpec, decay_coefficient
+from intriguing.core.sets import originals
 from intriguing.plan.specs import NUM_CLASSES
 from intriguing.readings.refit import refit
-from intriguing.train.evaluation import count_errors
-from intriguing.train.models import ModelSpec, decay_coefficient
-from intriguing.transfer.tables import gaussian_noise
 
 
 def rate(errors: int, n: int) -> dict[str, Any]:

@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from intriguing.data import mnist
-from intriguing.train.evaluation import error_metrics
-from intriguing.train.fit import fit_model, train_tensors
-from intriguing.train.models import Classifier, ModelSpec
+from intriguing.core import mnist
+from intriguing.core.evaluation import error_metrics
+from intriguing.core.fit import fit_model, train_tensors
+from intriguing.core.models import Classifier, ModelSpec
 
 #: The provenance fields a readings row keeps of its refit.
 TRAINING_FIELDS = (

@@ -9,12 +9,11 @@ from typing import Any
 
 from intriguing.common import files
 from intriguing.common.runtime import configure_job, select_device
-from intriguing.data import mnist
+from intriguing.core import mnist
+from intriguing.core.models import ModelSpec
 from intriguing.readings.ae400 import measure_variant, variants_summary
 from intriguing.readings.decay import decay_summary, measure_reading
 from intriguing.reference import paper_reference
-from intriguing.train.fit import _raw_dir
-from intriguing.train.models import ModelSpec
 
 
 def decay_reading(
@@ -35,7 +34,7 @@ def decay_reading(
     """Rule `decay_reading`: refit one softmax model under every decay reading; measure each."""
     configure_job(threads)
     spec = ModelSpec.from_params(name, spec_params)
-    data, split = mnist.load_mnist(_raw_dir(raw_files)), mnist.load_split(split_path)
+    data, split = mnist.load_raw(raw_files), mnist.load_split(split_path)
     target = select_device(device)
     rows = [
         measure_reading(spec, reading, data, split, options, limits, seed, attack, noise, target)
@@ -73,7 +72,7 @@ def ae400_variant(
 ) -> None:
     """Rule `ae400_variant`: refit AE400 with one variant's options; its errors."""
     configure_job(threads)
-    data, split = mnist.load_mnist(_raw_dir(raw_files)), mnist.load_split(split_path)
+    data, split = mnist.load_raw(raw_files), mnist.load_split(split_path)
     row = measure_variant(
         variant, base, overrides, data, split, options, limits, seed, select_device(device)
     )

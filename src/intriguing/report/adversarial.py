@@ -126,7 +126,7 @@ def adversarial_section(
             "*Exact minimum*: for a softmax model the minimal distortion toward a given target is "
             "a convex quadratic programme (‖r‖² under the box and nine linear constraints); we "
             "solve it exactly for the same originals and targets (a dual Newton method with a "
-            "duality-gap certificate, `intriguing.adversarial.exact`) and give the mean over "
+            "duality-gap certificate, `intriguing.core.exact`) and give the mean over "
             "the examples both reach, with our attack's mean ÷ it: 1.00× means our attack finds "
             "the true minimum; the paper's distortions are upper bounds of the same kind.",
         ]

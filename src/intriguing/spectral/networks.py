@@ -36,24 +36,23 @@ OMP_WAIT_POLICY=PASSIVE before torch loads (it cannot be changed afterwards).
 
 from __future__ import annotations
 
-import hashlib
 import socket
 import warnings
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
+from intriguing.common.files import file_digests
 from intriguing.common.plotting import pyplot, save_figure
+from intriguing.core.models import ModelSpec, load_checkpoint
 from intriguing.plan.specs import ALEXNETS
 from intriguing.spectral.alexnet import original_alexnet
 from intriguing.spectral.bounds import linear_operator_norm
 from intriguing.spectral.labels import Weights, weights_label
 from intriguing.spectral.layers import TracedLayer, layer_frame_bounds
-from intriguing.train.models import ModelSpec, load_checkpoint
 
 DOWNLOAD_TIMEOUT_SECONDS = 60.0
 
@@ -65,14 +64,6 @@ class SpectralOptions:
     download_weights: bool = False
     alexnet_input_size: int | None = None
     linear_svd_max_weights: int | None = None
-
-
-def _sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def build_alexnet(network: str, seed: int) -> nn.Module:
@@ -113,7 +104,8 @@ def load_alexnet(
     if weights_file:
         state = torch.load(weights_file, map_location="cpu", weights_only=True)
         model.load_state_dict(state)
-        return model.eval(), Weights("file", f"{weights_file} (sha256 {_sha256(weights_file)})")
+        (digest,) = file_digests(weights_file, "sha256")
+        return model.eval(), Weights("file", f"{weights_file} (sha256 {digest})")
     if not download:
         return model, random
     if network != "alexnet_torchvision":

@@ -11,6 +11,7 @@ from typing import Any
 from intriguing.common import files
 from intriguing.common.progress import log_bookkeeping
 from intriguing.common.runtime import configure_job, device_description, select_device
+from intriguing.core.models import INPUT_SHAPE, ModelSpec
 from intriguing.plan.specs import ALEXNETS
 from intriguing.spectral.layers import trace_layers
 from intriguing.spectral.networks import (
@@ -22,7 +23,6 @@ from intriguing.spectral.networks import (
     plot_frame_bounds,
     table5_caveats,
 )
-from intriguing.train.models import INPUT_SHAPE, ModelSpec
 
 
 def spectral(

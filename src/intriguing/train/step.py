@@ -10,11 +10,11 @@ import torch
 
 from intriguing.common import files
 from intriguing.common.runtime import configure_job, select_device
-from intriguing.data import mnist
-from intriguing.train.evaluation import error_metrics
+from intriguing.core import mnist
+from intriguing.core.evaluation import error_metrics
+from intriguing.core.fit import fit_model, train_tensors
+from intriguing.core.models import ModelSpec, load_checkpoint, save_checkpoint
 from intriguing.train.filters import plot_filters
-from intriguing.train.fit import _raw_dir, fit_model, train_tensors
-from intriguing.train.models import ModelSpec, load_checkpoint, save_checkpoint
 
 
 def train(
@@ -34,7 +34,7 @@ def train(
     save it with its spec and provenance."""
     configure_job(threads)
     spec = ModelSpec.from_params(name, spec_params)
-    data, split = mnist.load_mnist(_raw_dir(raw_files)), mnist.load_split(split_path)
+    data, split = mnist.load_raw(raw_files), mnist.load_split(split_path)
     model, provenance = fit_model(
         spec, data, split, options, train_limit, seed, select_device(device), replicate
     )
@@ -60,7 +60,7 @@ def evaluate(
     spec = ModelSpec.from_params(name, spec_params)
     target = select_device(device)
     model, provenance = load_checkpoint(model_path, spec, target)
-    data, split = mnist.load_mnist(_raw_dir(raw_files)), mnist.load_split(split_path)
+    data, split = mnist.load_raw(raw_files), mnist.load_split(split_path)
     x_train, y_train = train_tensors(data, split, spec.train_set, train_limit, target)
     datasets = {
         "train": (x_train, y_train),

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from intriguing.adversarial.sets import load_sets, originals_tensor, shared_originals
 from intriguing.common import files
 from intriguing.common.runtime import configure_job
+from intriguing.core.sets import load_sets, originals_tensor, shared_originals
 from intriguing.reference import paper_reference
 from intriguing.transfer.replicates import replicate_summary, seed_mean_view
 from intriguing.transfer.tables import figure7 as noise_figure

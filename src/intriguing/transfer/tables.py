@@ -15,7 +15,7 @@ is reported beside the requested σ. Figure 7's σ = 1 accuracy likewise: `accur
 (the one compared with the paper's 51%), `accuracy_clipped` beside it.
 
 Table 4's amplified sets come in two readings of the paper's x + 0.1·(x'−x)/‖x'−x‖
-(:func:`intriguing.adversarial.attack.amplify`): `amplified`, every example amplified to
+(:func:`intriguing.core.distortion.amplify`): `amplified`, every example amplified to
 distortion 0.1, and `amplified_factor`, every perturbation ×0.1/0.06, the paper's relative
 increase. Each is compared with the paper's amplified rows.
 
@@ -52,10 +52,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from intriguing.adversarial.attack import amplify, distortion
 from intriguing.common.plotting import pyplot, save_figure
 from intriguing.common.stats import mcnemar_exact, wilson_interval
-from intriguing.train.models import ModelSpec, load_checkpoint
+from intriguing.core.distortion import amplify, distortion, gaussian_noise
+from intriguing.core.models import ModelSpec, load_checkpoint
 from intriguing.transfer.replicates import (
     AMPLIFIED_KEYS,
     MATCHED_KEY,
@@ -157,19 +157,6 @@ def target_share(target: torch.Tensor, predictions: torch.Tensor, num_classes: i
         raise ValueError(f"a label or prediction lies outside the {num_classes} classes")
     matrix = confusion_matrix(target, predictions, labels=np.arange(num_classes))
     return Rate(int(np.trace(matrix)), len(target))
-
-
-def gaussian_noise(
-    x: torch.Tensor, stddev: float, seed: int, clip: bool = True
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """x + N(0, stddev²) per pixel, clipped to [0, 1] unless `clip` is false; also the
-    distortion actually reached. The draw depends on the seed only, not on `clip`."""
-    generator = torch.Generator().manual_seed(seed)
-    noise = torch.randn(x.shape, generator=generator, dtype=x.dtype) * stddev
-    noisy = x + noise.to(x.device)
-    if clip:
-        noisy = noisy.clamp(0, 1)
-    return noisy, distortion(x, noisy)
 
 
 def noise_key(stddev: float) -> str:

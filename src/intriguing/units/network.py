@@ -20,7 +20,6 @@ images) is left out of the comparison and counted.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -342,8 +341,7 @@ def load_torchvision_classifier(
     if weights_file is None:
         return model.eval(), "random", f"seeded random initialisation (seed {seed}), untrained"
     model.load_state_dict(torch.load(weights_file, map_location="cpu", weights_only=True))
-    with open(weights_file, "rb") as handle:
-        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    (digest,) = files.file_digests(weights_file, "sha256")
     return model.eval(), "file", f"{weights_file} (sha256 {digest})"
 
 

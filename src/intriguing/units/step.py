@@ -13,8 +13,8 @@ import torch
 from torch import nn
 
 from intriguing.common import files
-from intriguing.data import mnist
-from intriguing.train.models import ModelSpec, load_checkpoint
+from intriguing.core import mnist
+from intriguing.core.models import ModelSpec, load_checkpoint
 from intriguing.units.directions import layer_activations, resolve_layer
 from intriguing.units.network import (
     IMAGENET_MEAN,
@@ -44,7 +44,7 @@ def units(
     when `feature_model` is given, in that model's last hidden layer."""
     if feature_model is not None and (feature_spec_params is None or feature_model_path is None):
         raise ValueError(f"feature model {feature_model}: needs its spec and its model file")
-    data = mnist.load_mnist(Path(raw_files[0]).parent)
+    data = mnist.load_raw(raw_files)
     images = data.test_images[:test_images]
     x = mnist.to_tensor(images)
     labels = torch.from_numpy(data.test_labels[:test_images].astype("int64"))

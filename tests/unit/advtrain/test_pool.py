@@ -19,10 +19,10 @@ from intriguing.advtrain.pool import (
 )
 from intriguing.advtrain.runs import kind, paired_differences, summarize_model
 from intriguing.common.stats import mean_interval
+from intriguing.core.models import ModelSpec, build_model
 from intriguing.plan.params import ParamsError, check_params
 from intriguing.reference import paper_reference
 from intriguing.report.advtrain import advtrain_section
-from intriguing.train.models import ModelSpec, build_model
 
 FAST_ATTACK = {"c_steps": 3, "max_iterations": 20, "batch_size": 256}
 

@@ -6,7 +6,8 @@ import hashlib
 import numpy as np
 import pytest
 
-from intriguing.data import mnist, step
+from intriguing.core import mnist
+from intriguing.data import fetch, step
 
 
 def write_idx(path, array: np.ndarray, compress: bool = True) -> None:
@@ -41,10 +42,10 @@ def test_checksum_mismatch_names_file_and_both_checksums(tmp_path):
     bad = tmp_path / name
     bad.write_bytes(b"not mnist")
     with pytest.raises(mnist.MnistError) as error:
-        mnist.verify_file(bad)
+        fetch.verify_file(bad)
     message = str(error.value)
     assert name in message
-    assert mnist.CHECKSUMS[name][0] in message and mnist.CHECKSUMS[name][1] in message
+    assert fetch.CHECKSUMS[name][0] in message and fetch.CHECKSUMS[name][1] in message
     assert hashlib.md5(b"not mnist").hexdigest() in message
 
 
@@ -54,7 +55,7 @@ def test_fetch_leaves_nothing_when_checksum_fails(tmp_path):
     name = "train-labels-idx1-ubyte.gz"
     (source / name).write_bytes(b"corrupt")
     with pytest.raises(mnist.MnistError, match="checksum mismatch"):
-        mnist.fetch_file(name, destination / name, source, mirrors=[])
+        fetch.fetch_file(name, destination / name, source, mirrors=[])
     assert list(destination.iterdir()) == []
 
 
@@ -66,21 +67,21 @@ def test_missing_source_directory_is_named(tmp_path):
 
 def test_download_failure_says_what_to_do(tmp_path):
     with pytest.raises(mnist.MnistError, match="set MNIST_DIR"):
-        mnist.fetch_file(mnist.FILES[1], tmp_path / mnist.FILES[1], None, ["http://127.0.0.1:9/"])
+        fetch.fetch_file(mnist.FILES[1], tmp_path / mnist.FILES[1], None, ["http://127.0.0.1:9/"])
     assert not (tmp_path / mnist.FILES[1]).exists()
 
 
 def test_stratified_halves_are_disjoint_balanced_and_seeded():
     rng = np.random.default_rng(1)
     labels = rng.integers(0, 10, size=6000)
-    p1, p2 = mnist.stratified_halves(labels, seed=3)
+    p1, p2 = fetch.stratified_halves(labels, seed=3)
     assert len(p1) == len(p2) == 3000
     assert np.intersect1d(p1, p2).size == 0
     assert np.array_equal(np.union1d(p1, p2), np.arange(6000))
     counts1, counts2 = np.bincount(labels[p1], minlength=10), np.bincount(labels[p2], minlength=10)
     assert np.abs(counts1 - counts2).max() <= 1
-    again1, _ = mnist.stratified_halves(labels, seed=3)
-    other1, _ = mnist.stratified_halves(labels, seed=4)
+    again1, _ = fetch.stratified_halves(labels, seed=3)
+    other1, _ = fetch.stratified_halves(labels, seed=4)
     assert np.array_equal(p1, again1) and not np.array_equal(p1, other1)
 
 

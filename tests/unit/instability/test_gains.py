@@ -5,10 +5,10 @@ import torch
 from torch import nn
 
 from conftest import CONV
+from intriguing.core.models import ModelSpec, build_model
 from intriguing.instability.gains import compare_with_bounds, layer_blocks, observed_gains
 from intriguing.report.instability import instability_section
 from intriguing.spectral.layers import network_frame_bounds
-from intriguing.train.models import ModelSpec, build_model
 
 
 def orthogonal(size: int, seed: int) -> torch.Tensor:

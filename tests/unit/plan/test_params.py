@@ -228,7 +228,7 @@ def test_planning_the_workflow_does_not_import_torch():
     Snakemake invocation (each DVC stage, cluster job and dry run) does not pay its import."""
     code = (
         "import sys, intriguing.plan.params, intriguing.plan.specs, intriguing.plan.machine, "
-        "intriguing.data.mnist; "
+        "intriguing.core.mnist; "
         "assert 'torch' not in sys.modules, 'torch imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -4,7 +4,8 @@ each reading's coefficient and the ledger's rule that picks among the readings."
 import pytest
 import torch
 
-from intriguing.adversarial.exact import exact_minimal_distortion, linear_map
+from intriguing.core.exact import exact_minimal_distortion, linear_map
+from intriguing.core.models import ModelSpec, build_model, decay_coefficient
 from intriguing.readings.decay import (
     decay_summary,
     exact_distortions,
@@ -12,7 +13,6 @@ from intriguing.readings.decay import (
     paper_row,
 )
 from intriguing.reference import paper_reference
-from intriguing.train.models import ModelSpec, build_model, decay_coefficient
 
 SOFTMAX = {"arch": "mlp", "hidden": [], "weight_decay": [1e-4], "train_set": "all"}
 

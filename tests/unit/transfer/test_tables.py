@@ -5,8 +5,8 @@ import pytest
 import torch
 from torch import nn
 
-from intriguing.adversarial.sets import shared_originals
 from intriguing.common.stats import wilson_interval
+from intriguing.core.sets import shared_originals
 from intriguing.reference import paper_reference
 from intriguing.report.transfer import (
     cell_groups,

@@ -12,10 +12,10 @@ import yaml
 from PIL import Image
 
 from conftest import ROOT
+from intriguing.core.models import ModelSpec, build_model
 from intriguing.plan.params import ParamsError, check_params
 from intriguing.plan.specs import UNITS_FIGURE_KINDS as FIGURE_KINDS
 from intriguing.report.units import units_section
-from intriguing.train.models import ModelSpec, build_model
 from intriguing.units.directions import (
     DOES_NOT_HOLD,
     HOLDS,

@@ -5,7 +5,7 @@ is a convex quadratic programme with n variables and C - 1 linear constraints:
 
     minimise |r|^2   subject to   -x <= r <= 1 - x,   (w_l - w_j)(x + r) + b_l - b_j >= 0 (j != l).
 
-Its exact optimum certifies the iterative attack (:mod:`intriguing.adversarial.attack`) on the
+Its exact optimum certifies the iterative attack (:mod:`intriguing.core.attack`) on the
 softmax models: attack distortion / exact distortion >= 1 says how far the box-constrained
 L-BFGS search lands from the true D(x, l), with no solver of ours on both sides.
 

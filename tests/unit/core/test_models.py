@@ -6,7 +6,7 @@ import yaml
 
 from conftest import CONV, ROOT
 from intriguing.advtrain.pool import hidden_layer_kinds
-from intriguing.train.models import (
+from intriguing.core.models import (
     CheckpointMismatch,
     ModelSpec,
     build_model,
@@ -15,7 +15,7 @@ from intriguing.train.models import (
     save_checkpoint,
     weight_decay_penalty,
 )
-from intriguing.train.optimize import NonFiniteError, TrainOptions, levelled_off, objective, train
+from intriguing.core.optimize import NonFiniteError, TrainOptions, levelled_off, objective, train
 
 N100 = {
     "arch": "mlp",

@@ -6,7 +6,7 @@ For every example x0 with target l the search solves, for a sequence of c values
 
 (T per example, fixed for its whole search: ``temperature`` in the units ``temperature_scale``
 names, :func:`example_temperatures`) with the batched projected L-BFGS of
-:mod:`intriguing.adversarial.solver`, one batched model call per solver step. Larger c means
+:mod:`intriguing.core.solver`, one batched model call per solver step. Larger c means
 smaller distortion: the search looks for the largest c that still reaches l. Every example has
 its own c search:
 
@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from intriguing.adversarial.solver import (
+from intriguing.core.solver import (
     SolverOptions,
     SolverState,
     change_weights,
@@ -64,7 +64,7 @@ TEMPERATURE_SCALES = ("none", "logit_std")
 
 @dataclass(frozen=True)
 class SearchOptions:
-    """Options of one search (see :func:`intriguing.adversarial.attack.minimal_adversarial`).
+    """Options of one search (see :func:`intriguing.core.attack.minimal_adversarial`).
 
     c_factor: bracketing ratio; c_steps: most solves per example; c_tolerance: stop once
     c_failure / c_success <= 1 + c_tolerance; solver: options of every solve; batch_size:
@@ -357,7 +357,7 @@ def _next_c(rows: _Rows, solve_done: Tensor, options: SearchOptions) -> Tensor:
     """Update the c bracket of examples whose solve ended; pick their next c or finish them.
 
     Returns the change of c per example (0 where c stays) from
-    :func:`intriguing.adversarial.solver.change_weights`.
+    :func:`intriguing.core.solver.change_weights`.
     """
     c = rows.problems.weight
     reached = rows.prediction == rows.target

@@ -1,4 +1,4 @@
-"""Tests of the exact minimal distortion of affine classifiers (intriguing.adversarial.exact)."""
+"""Tests of the exact minimal distortion of affine classifiers (intriguing.core.exact)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ import torch
 from scipy.optimize import linprog, minimize
 from torch import Tensor, nn
 
-import intriguing.adversarial.exact as exact
-from intriguing.adversarial.attack import distortion, minimal_adversarial
-from intriguing.adversarial.exact import exact_minimal_distortion, linear_map
+import intriguing.core.exact as exact
+from intriguing.core.attack import minimal_adversarial
+from intriguing.core.distortion import distortion
+from intriguing.core.exact import exact_minimal_distortion, linear_map
+from intriguing.core.models import build_model
 from intriguing.plan.specs import ModelSpec
-from intriguing.train.models import build_model
 
 PIXELS = 784
 CLASSES = 10

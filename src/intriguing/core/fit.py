@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,18 +11,14 @@ import torch
 
 from intriguing.common.progress import log_bookkeeping
 from intriguing.common.runtime import derive_seed, device_description, seed_everything
-from intriguing.data import mnist
-from intriguing.plan.specs import replicate_name
-from intriguing.train.models import (
+from intriguing.core import mnist
+from intriguing.core.models import (
     Classifier,
     ModelSpec,
     build_model,
 )
-from intriguing.train.optimize import TrainOptions, train
-
-
-def _raw_dir(raw_files: list[str]) -> Path:
-    return Path(raw_files[0]).parent
+from intriguing.core.optimize import TrainOptions, train
+from intriguing.plan.specs import replicate_name
 
 
 def train_tensors(

@@ -27,13 +27,13 @@ import torch
 from torch import nn
 
 from intriguing.common.progress import Progress
-from intriguing.plan.specs import DECODERS
-from intriguing.train.models import (
+from intriguing.core.models import (
     Classifier,
     ModelSpec,
     constrain_norms,
     weight_decay_penalty,
 )
+from intriguing.plan.specs import DECODERS
 
 OPTIMIZERS = ("lbfgs", "adam", "adam_lbfgs")
 
@@ -88,7 +88,7 @@ def objective(
     return nn.functional.cross_entropy(logits, y) + penalty
 
 
-def _check_finite(spec: ModelSpec, loss: torch.Tensor, model: nn.Module, phase: str, step: int):
+def check_finite(spec: ModelSpec, loss: torch.Tensor, model: nn.Module, phase: str, step: int):
     if not torch.isfinite(loss):
         raise NonFiniteError(
             f"model {spec.name}: non-finite loss {loss.item()} at {phase} step {step}"
@@ -209,7 +209,7 @@ def _pretrain_autoencoder(
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             result.pretrain_steps += 1
-            _check_finite(spec, loss, encoder, "autoencoder", result.pretrain_steps)
+            check_finite(spec, loss, encoder, "autoencoder", result.pretrain_steps)
             optimizer.step()
             value = loss.item()  # one host sync per step
             total += value
@@ -244,7 +244,7 @@ def _train_adam(
             loss = objective(model, spec, x[batch], y[batch], options.decay_reading)
             loss.backward()
             result.adam_steps += 1
-            _check_finite(spec, loss, model, "adam", result.adam_steps)
+            check_finite(spec, loss, model, "adam", result.adam_steps)
             optimizer.step()
             constrain_norms(model, spec.max_norm)
             value = loss.item()  # one host sync per step
@@ -287,7 +287,7 @@ def _train_lbfgs(
         loss = objective(model, spec, x, y, options.decay_reading)
         loss.backward()
         evaluations += 1
-        _check_finite(spec, loss, model, "lbfgs evaluation", evaluations)
+        check_finite(spec, loss, model, "lbfgs evaluation", evaluations)
         latest = loss.item()
         iteration = state.get("n_iter", 0)
         if iteration > progress.count:

@@ -6,9 +6,9 @@ import numpy as np
 import torch
 
 from intriguing.common.runtime import derive_seed
-from intriguing.data.mnist import Mnist
-from intriguing.train.fit import fit_model
-from intriguing.train.models import ModelSpec
+from intriguing.core.fit import fit_model
+from intriguing.core.mnist import Mnist
+from intriguing.core.models import ModelSpec
 
 NET = {
     "arch": "mlp",

@@ -1,4 +1,4 @@
-"""Tests of the minimal-distortion L-BFGS attack (intriguing.adversarial.attack) on tiny
+"""Tests of the minimal-distortion L-BFGS attack (intriguing.core.attack) on tiny
 synthetic models."""
 
 from __future__ import annotations
@@ -14,19 +14,18 @@ import torch.nn.functional as F
 from scipy.optimize import fmin_l_bfgs_b, minimize
 from torch import Tensor, nn
 
-from intriguing.adversarial.attack import (
+from intriguing.core.attack import (
     AttackResult,
-    amplify,
     batch_size_on,
     choose_targets,
-    distortion,
     minimal_adversarial,
     minimal_adversarial_closest,
     minimize_penalty,
 )
-from intriguing.adversarial.exact import exact_minimal_distortion, linear_map
-from intriguing.adversarial.search import SearchOptions, example_temperatures
-from intriguing.adversarial.solver import SolverOptions
+from intriguing.core.distortion import amplify, distortion
+from intriguing.core.exact import exact_minimal_distortion, linear_map
+from intriguing.core.search import SearchOptions, example_temperatures
+from intriguing.core.solver import SolverOptions
 
 PIXELS = 784
 CLASSES = 10

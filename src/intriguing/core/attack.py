@@ -6,9 +6,9 @@ to x inside the box [0, 1]^m that the model classifies as l, by minimising
     c * |r|^2 + CE(model(x + r), l)    subject to  x + r in [0, 1]^m
 
 with box-constrained L-BFGS, and searching c for the smallest distortion that still reaches l.
-This module is the attack as the rest of the code calls it (options, targets, results,
-distortion and amplification); the search over c is :mod:`intriguing.adversarial.search`, the
-batched L-BFGS it runs :mod:`intriguing.adversarial.solver`.
+This module is the attack as the rest of the code calls it (options, targets, results); the
+search over c is :mod:`intriguing.core.search`, the batched L-BFGS it runs
+:mod:`intriguing.core.solver`, the distortion :mod:`intriguing.core.distortion`.
 
 Norm form: the penalty is the *squared* L2 norm. |r| has no gradient at r = 0, which is where
 every search starts, and its kink spoils L-BFGS's curvature pairs; |r|^2 is smooth. Both forms
@@ -52,22 +52,20 @@ and 0.1 with peer attacks.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 
-from intriguing.adversarial.search import SearchOptions, search_c
-from intriguing.adversarial.solver import SolverOptions
+from intriguing.core.distortion import distortion
+from intriguing.core.search import SearchOptions, search_c
+from intriguing.core.solver import SolverOptions
 
 __all__ = [
     "AttackResult",
     "PenaltySolution",
-    "amplify",
     "choose_targets",
-    "distortion",
     "minimal_adversarial",
     "minimal_adversarial_closest",
     "minimize_penalty",
@@ -104,44 +102,6 @@ class PenaltySolution:
     objective: Tensor
     iterations: Tensor
     evaluations: Tensor
-
-
-def distortion(x: Tensor, x_adv: Tensor) -> Tensor:
-    """Paper's distortion sqrt(sum((x_adv - x)^2) / n) per example, n = elements per example."""
-    difference = (x_adv - x).flatten(1)
-    return difference.pow(2).mean(dim=1).sqrt()
-
-
-def amplify(
-    x: Tensor, x_adv: Tensor, stddev: float | None = None, *, factor: float | None = None
-) -> tuple[Tensor, Tensor]:
-    """Table 4's x + s (x' - x) / |x' - x|_2, in one of its two readings (give exactly one).
-
-    ``stddev``: s makes every example's distortion exactly ``stddev``. The paper writes s = 0.1
-    and labels the rows "amplified to stddev=0.1", so s is a distortion: s = stddev * sqrt(n).
-    ``factor``: s = factor * |x' - x|_2, every perturbation scaled by ``factor`` relative to its
-    own size, the paper's "magnifies the distortion on average ... from stddev 0.06 to 0.1" read
-    as a ratio (0.1 / 0.06) rather than as a target distortion.
-
-    The result is clipped to [0, 1] because a valid image must stay in the box; clipping can
-    only shrink the perturbation, so the distortion actually reached (second return value,
-    measured after clipping) is at most ``stddev`` (at most ``factor`` times the example's own
-    distortion). Examples with x_adv == x have no direction to amplify and are returned
-    unchanged (distortion 0).
-    """
-    if (stddev is None) == (factor is None):
-        raise ValueError("amplify needs exactly one of stddev and factor")
-    difference = (x_adv - x).flatten(1)
-    if factor is not None:
-        step = difference * factor
-    else:
-        norm = difference.norm(dim=1, keepdim=True)
-        scale = stddev * math.sqrt(difference.shape[1])
-        step = torch.where(
-            norm > 0, difference * (scale / norm.clamp_min(torch.finfo(x.dtype).tiny)), 0
-        )
-    amplified = (x.flatten(1) + step).clamp(0, 1).view_as(x)
-    return amplified, distortion(x, amplified)
 
 
 def choose_targets(
@@ -199,7 +159,7 @@ def minimal_adversarial(
     temperature_scale: str = "none",
 ) -> AttackResult:
     """Approximate D(x, target) for every example (method: the docstrings of this module,
-    :mod:`intriguing.adversarial.search` and :mod:`intriguing.adversarial.solver`).
+    :mod:`intriguing.core.search` and :mod:`intriguing.core.solver`).
 
     c_init: first c (float or one per example); c_factor: bracketing ratio; c_steps: most
     solves per example; c_tolerance: stop once c_failure / c_success <= 1 + c_tolerance;

@@ -4,8 +4,8 @@ a minimum length of the autoencoder phase, and the top softmax's own stopping to
 import pytest
 import torch
 
-from intriguing.train.models import ModelSpec, build_model
-from intriguing.train.optimize import TrainOptions, train
+from intriguing.core.models import ModelSpec, build_model
+from intriguing.core.optimize import TrainOptions, train
 
 AUTOENCODER = {
     "arch": "autoencoder",

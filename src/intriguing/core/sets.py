@@ -15,14 +15,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from intriguing.adversarial.attack import (
+from intriguing.common.stats import wilson_interval
+from intriguing.core import mnist
+from intriguing.core.attack import (
     AttackResult,
     choose_targets,
     minimal_adversarial,
     minimal_adversarial_closest,
 )
-from intriguing.common.stats import wilson_interval
-from intriguing.data import mnist
 
 SPLITS = ("train", "test")
 
@@ -93,7 +93,7 @@ def load_sets(set_files: dict[str, str]) -> dict[str, dict[str, Any]]:
 
 
 def originals_tensor(raw_files: Sequence[str], split: str, indices: np.ndarray) -> torch.Tensor:
-    data = mnist.load_mnist(Path(raw_files[0]).parent)
+    data = mnist.load_raw(raw_files)
     images = data.train_images if split == "train" else data.test_images
     return mnist.to_tensor(images[indices])
 

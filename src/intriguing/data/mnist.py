@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from intriguing.common.files import atomic_path
+from intriguing.plan.choices import TRAIN_SETS
 
 IMAGE_MAGIC = 0x00000803
 LABEL_MAGIC = 0x00000801
@@ -168,9 +169,6 @@ def stratified_halves(labels: np.ndarray, seed: int) -> tuple[np.ndarray, np.nda
         np.arange(len(labels)), test_size=0.5, stratify=labels, random_state=seed
     )
     return np.sort(first), np.sort(second)
-
-
-TRAIN_SETS = ("all", "p1", "p2")
 
 
 def save_split(path: str | Path, p1: np.ndarray, p2: np.ndarray, seed: int) -> None:

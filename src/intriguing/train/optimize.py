@@ -27,15 +27,13 @@ import torch
 from torch import nn
 
 from intriguing.common.progress import Progress
-from intriguing.plan.specs import DECODERS
+from intriguing.plan.choices import DECODERS, OPTIMIZERS
 from intriguing.train.models import (
     Classifier,
     ModelSpec,
     constrain_norms,
     weight_decay_penalty,
 )
-
-OPTIMIZERS = ("lbfgs", "adam", "adam_lbfgs")
 
 
 class NonFiniteError(FloatingPointError):

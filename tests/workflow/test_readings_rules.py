@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from intriguing.plan.specs import DECAY_READINGS
+from intriguing.plan.choices import DECAY_READINGS
 
 
 def test_decay_readings_rules(smoke_project):

@@ -3,9 +3,9 @@
 from intriguing.core.mnist import FILES as MNIST_FILES
 from intriguing.plan.machine import project_path, uses_gpu
 from intriguing.plan.params import advtrain_run_settings, model_options
+from intriguing.plan.choices import DECAY_READINGS
 from intriguing.plan.specs import (
     ALEXNETS,
-    DECAY_READINGS,
     REPLICATE_SUFFIX,
     UNITS_FIGURE_KINDS,
     replicate_members,

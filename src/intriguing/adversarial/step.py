@@ -30,6 +30,7 @@ from intriguing.core.sets import (
     load_sets,
     originals,
     originals_tensor,
+    save_set,
     shared_originals,
     summary,
 )
@@ -79,7 +80,7 @@ def adversarial(
         "iterations": result.iterations.cpu(),
         "target_policy": policy,
     }
-    files.save_torch(output_set, payload)
+    save_set(output_set, payload)
     log_bookkeeping(
         f"{name}, {split} set attacked", wall_seconds=seconds, device=device_description(target)
     )
@@ -150,7 +151,7 @@ def amplify(
     for mode, setting, set_file, metrics_file in readings:
         amplified, reached = amplify_perturbation(x, adversarial["x_adv"], **setting)
         value = stddev if mode == "stddev" else factor
-        files.save_torch(
+        save_set(
             set_file,
             {
                 **adversarial,

@@ -65,9 +65,8 @@ from intriguing.core.models import (
     weight_decay_penalty,
 )
 from intriguing.core.optimize import check_finite
+from intriguing.plan.choices import POOL_RANGES, POOL_TARGET_POLICIES
 from intriguing.plan.specs import INPUT_LEVEL, pool_level_error
-
-POOL_TARGET_POLICIES = ("random", "runner_up")
 
 
 @dataclass(frozen=True)
@@ -98,18 +97,8 @@ class PoolOptions:
     def __post_init__(self) -> None:
         if not self.levels or len(set(self.levels)) != len(self.levels):
             raise ValueError(f"pool levels must be distinct and non-empty, got {self.levels}")
-        if self.size < 1:
-            raise ValueError(f"pool size must be at least 1, got {self.size}")
-        if not 0 < self.replace_fraction <= 1:
-            raise ValueError(f"replace_fraction must be in (0, 1], got {self.replace_fraction}")
-        if not 0 < self.mix_ratio < 1:
-            raise ValueError(f"mix_ratio must be in (0, 1), got {self.mix_ratio}")
-        if self.refreshes_per_epoch < 1 or self.warmup_epochs < 0:
-            raise ValueError("refreshes_per_epoch must be >= 1 and warmup_epochs >= 0")
-        if self.distortion_scale <= 0:
-            raise ValueError(f"distortion_scale must be positive, got {self.distortion_scale}")
-        if self.max_distortion is not None and self.max_distortion <= 0:
-            raise ValueError(f"max_distortion must be positive, got {self.max_distortion}")
+        for setting, allowed in POOL_RANGES.items():
+            allowed.check(setting, getattr(self, "size" if setting == "pool_size" else setting))
         if self.target_policy not in POOL_TARGET_POLICIES:
             raise ValueError(
                 f"unknown pool target policy {self.target_policy!r}; "

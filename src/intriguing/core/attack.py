@@ -61,6 +61,7 @@ from torch import Tensor, nn
 from intriguing.core.distortion import distortion
 from intriguing.core.search import SearchOptions, search_c
 from intriguing.core.solver import SolverOptions
+from intriguing.plan.choices import TARGET_POLICIES
 
 __all__ = [
     "AttackResult",
@@ -122,7 +123,7 @@ def choose_targets(
         raise ValueError(
             "policy 'closest' needs the model: call minimal_adversarial_closest(model, x, labels)"
         )
-    raise ValueError(f"unknown target policy {policy!r}; expected 'random', 'next' or 'closest'")
+    raise ValueError(f"unknown target policy {policy!r}; allowed: {list(TARGET_POLICIES)}")
 
 
 #: Examples optimised together: one number, or one per device type ({cpu: 1024, cuda: 16384}):

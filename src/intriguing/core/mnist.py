@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from intriguing.common.files import atomic_path
+from intriguing.plan.choices import TRAIN_SETS
 
 IMAGE_MAGIC = 0x00000803
 LABEL_MAGIC = 0x00000801
@@ -72,9 +73,6 @@ def load_mnist(raw_dir: str | Path) -> Mnist:
         if images.shape != (size, 28, 28) or labels.shape != (size,):
             raise MnistError(f"{raw}: unexpected shapes {images.shape} / {labels.shape}")
     return mnist
-
-
-TRAIN_SETS = ("all", "p1", "p2")
 
 
 def save_split(path: str | Path, p1: np.ndarray, p2: np.ndarray, seed: int) -> None:

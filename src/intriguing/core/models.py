@@ -12,13 +12,8 @@ from torch import nn
 
 # The specs are torch-free (the Snakefile checks params.yaml with them); they are imported
 # from here by the code that builds models.
-from intriguing.plan.specs import (
-    ACTIVATION_MODULES,
-    DECAY_READINGS,
-    INPUT_SHAPE,
-    NUM_CLASSES,
-    ModelSpec,
-)
+from intriguing.plan.choices import ACTIVATION_MODULES, DECAY_READINGS
+from intriguing.plan.specs import INPUT_SHAPE, NUM_CLASSES, ModelSpec
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     name: getattr(nn, module) for name, module in ACTIVATION_MODULES.items()

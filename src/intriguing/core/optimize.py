@@ -33,9 +33,7 @@ from intriguing.core.models import (
     constrain_norms,
     weight_decay_penalty,
 )
-from intriguing.plan.specs import DECODERS
-
-OPTIMIZERS = ("lbfgs", "adam", "adam_lbfgs")
+from intriguing.plan.choices import DECODERS, OPTIMIZERS
 
 
 class NonFiniteError(FloatingPointError):

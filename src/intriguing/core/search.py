@@ -41,10 +41,10 @@ from intriguing.core.solver import (
     trial_points,
     update_directions,
 )
+from intriguing.plan.choices import TEMPERATURE_SCALES
 
 __all__ = [
     "COMPACTION_FRACTION",
-    "TEMPERATURE_SCALES",
     "SearchOptions",
     "SearchOutcome",
     "example_temperatures",
@@ -54,12 +54,6 @@ __all__ = [
 # Leave finished examples in the batch until this fraction of it has finished (removing rows
 # copies the whole L-BFGS history, so it is done in bulk).
 COMPACTION_FRACTION = 1 / 8
-
-#: What ``temperature`` is measured in: ``none``, the logits' own units (T = temperature for every
-#: example); ``logit_std``, the spread of the example's clean logits (T = temperature times the
-#: standard deviation over classes of model(x0)), which makes the loss, and so the attack's
-#: minimisers, the same for a model whose logits are a·z + b for any a > 0.
-TEMPERATURE_SCALES = ("none", "logit_std")
 
 
 @dataclass(frozen=True)

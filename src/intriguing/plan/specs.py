@@ -14,22 +14,10 @@ import re
 from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any
 
+from intriguing.plan.choices import ACTIVATION_MODULES, ARCHITECTURES, INPUT_LEVEL
+
 INPUT_SHAPE = (1, 28, 28)
 NUM_CLASSES = 10
-#: Activation names of params.yaml and the torch.nn modules they stand for.
-ACTIVATION_MODULES = {"sigmoid": "Sigmoid", "relu": "ReLU", "tanh": "Tanh"}
-
-
-ARCHITECTURES = ("mlp", "autoencoder", "conv")
-#: The autoencoder's reconstruction outputs (ModelSpec.decoder).
-DECODERS = ("sigmoid", "linear")
-
-# The readings of the paper's "λ Σ w_i²/k added to the total loss, where k is the number of
-# units in the layer" (the ledger, reference/readings.yaml, entry `decay_normalisation`): the
-# total loss is the cross-entropy averaged over the examples (a per-weight coefficient λ/k) or
-# over the examples × output units (equivalently, a per-weight coefficient λ·NUM_CLASSES/k), or
-# the latter with the usual ½ of ½λΣw² (λ·NUM_CLASSES/(2k)).
-DECAY_READINGS = ("mean_output", "mean_example", "half_mean_output")
 
 
 @dataclass(frozen=True)
@@ -136,10 +124,6 @@ class ModelSpec:
         raise ValueError(
             f"model {self.name}: unknown architecture {self.arch!r}; allowed: {ARCHITECTURES}"
         )
-
-
-#: The level of a pool that perturbs the input (level k >= 1: the output of hidden layer k).
-INPUT_LEVEL = 0
 
 
 def pool_level_error(hidden_layer_kinds: list[tuple[str, str]], level: int) -> str | None:

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from intriguing.common.files import read_json, write_json, write_text
+from intriguing.common.files import write_json, write_text
 from intriguing.reference import paper_reference
 from intriguing.reference.ledger import paper_inconsistencies, readings_ledger
 from intriguing.report.adversarial import adversarial_figures, adversarial_section
@@ -20,6 +20,7 @@ from intriguing.report.board import with_verdict_board
 from intriguing.report.headline import headline, slug
 from intriguing.report.html_page import render_html
 from intriguing.report.instability import instability_section
+from intriguing.report.metrics_files import load_metrics
 from intriguing.report.provenance import provenance, provenance_section, run_record
 from intriguing.report.readings import render_readings
 from intriguing.report.spectral import mnist_bounds_section, table5_section
@@ -79,7 +80,7 @@ def report(inputs: InputPaths, outputs: Mapping[str, str], params: Mapping[str, 
         params.get("attack_temperature", 1.0),
         params.get("attack_temperature_scale", "none"),
     )
-    transfer = _read_by_stem(_paths(inputs, "transfer"))
+    transfer = _read_by_stem(inputs, "transfer")
     text = report_markdown(sections, params["profile"], record_path.name)
     write_text(markdown_path, text)
     write_text(html_path, render_html(text, HTML_TITLE, html_path.parent))
@@ -87,8 +88,8 @@ def report(inputs: InputPaths, outputs: Mapping[str, str], params: Mapping[str, 
         outputs["headline"],
         headline(
             paper_reference(),
-            _read_by_stem(_paths(inputs, "metrics")),
-            _read_by_stem(_paths(inputs, "adversarial")),
+            _read_by_stem(inputs, "metrics"),
+            _read_by_stem(inputs, "adversarial"),
             transfer,
             _read_single(inputs, "advtrain"),
             sections,
@@ -182,10 +183,10 @@ def report_sections(
             settings,
         )
 
-    metrics = _read_by_stem(_paths(inputs, "metrics"))
-    transfer = _read_by_stem(_paths(inputs, "transfer"))
+    metrics = _read_by_stem(inputs, "metrics")
+    transfer = _read_by_stem(inputs, "transfer")
     transfer_figures = _by_stem(_paths(inputs, "transfer_figures"))
-    spectral = _read_by_stem(_paths(inputs, "spectral"))
+    spectral = _read_by_stem(inputs, "spectral")
     spectral_figures = _by_stem(_paths(inputs, "spectral_figures"))
     sections = [
         units_section(
@@ -206,7 +207,7 @@ def report_sections(
             [("train_error", "train error"), ("test_error", "test error")],
         ),
         adversarial_section(
-            _read_by_stem(_paths(inputs, "adversarial")),
+            _read_by_stem(inputs, "adversarial"),
             reference,
             settings,
             attack_temperature,
@@ -227,7 +228,7 @@ def report_sections(
         table5_section(spectral, spectral_figures, reference["table5"], base_dir),
         mnist_bounds_section(spectral, spectral_figures, base_dir),
         instability_section(
-            _read_by_stem(_paths(inputs, "instability")),
+            _read_by_stem(inputs, "instability"),
             _by_stem(_paths(inputs, "instability_figures")),
             base_dir,
         ),
@@ -262,12 +263,13 @@ def _by_stem(paths: list[str]) -> dict[str, str]:
     return {Path(path).stem: path for path in paths}
 
 
-def _read_by_stem(paths: list[str]) -> dict[str, Any]:
-    """The JSON files' contents by their file's stem."""
-    return {Path(path).stem: read_json(path) for path in paths}
+def _read_by_stem(inputs: InputPaths, name: str) -> dict[str, Any]:
+    """The metrics files of an input, checked against their layout, by their file's stem."""
+    return {Path(path).stem: load_metrics(path, name) for path in _paths(inputs, name)}
 
 
 def _read_single(inputs: InputPaths, name: str) -> Any | None:
-    """The JSON file of a single-path input; None when it is left out."""
+    """The metrics file of a single-path input, checked against its layout; None when it is
+    left out."""
     path = inputs.get(name)
-    return read_json(path) if path else None
+    return load_metrics(path, name) if path else None

@@ -1,4 +1,5 @@
-"""Error rates of a trained model, each with its sample size and 95% Wilson interval."""
+"""A trained model's predictions, batched, and its error rates, each with its sample size and
+95% Wilson interval."""
 
 from __future__ import annotations
 
@@ -7,16 +8,22 @@ from torch import nn
 
 from intriguing.common.stats import wilson_interval
 
+#: Examples per forward pass where only the outputs are kept: it bounds memory, not results.
+PREDICTION_BATCH = 4096
+
 
 @torch.no_grad()
-def count_errors(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 4096) -> int:
-    """How many examples the model's argmax prediction gets wrong."""
+def predict(model: nn.Module, x: torch.Tensor, batch_size: int = PREDICTION_BATCH) -> torch.Tensor:
+    """The model's predicted label of every example (evaluation mode)."""
     model.eval()
-    wrong = 0
-    for start in range(0, len(x), batch_size):
-        predictions = model(x[start : start + batch_size]).argmax(dim=1)
-        wrong += int((predictions != y[start : start + batch_size]).sum())
-    return wrong
+    return torch.cat([model(part).argmax(dim=1) for part in x.split(batch_size)])
+
+
+def count_errors(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = PREDICTION_BATCH
+) -> int:
+    """How many examples the model's argmax prediction gets wrong."""
+    return int((predict(model, x, batch_size) != y).sum())
 
 
 def error_metrics(

@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from intriguing.common.progress import Progress
+from intriguing.core.evaluation import PREDICTION_BATCH
 from intriguing.core.models import (
     Classifier,
     ModelSpec,
@@ -125,7 +126,7 @@ def train(
         encoder.requires_grad_(False)
         feature_layers = model.layers[: list(model.layers).index(encoder) + 2]  # up to the code
         with torch.no_grad():
-            x = torch.cat([feature_layers(batch) for batch in x.split(4096)])
+            x = torch.cat([feature_layers(batch) for batch in x.split(PREDICTION_BATCH)])
         model = Classifier(model.layers[len(feature_layers) :])
     model.train()
     if spec.optimizer in ("adam", "adam_lbfgs"):

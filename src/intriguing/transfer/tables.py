@@ -55,6 +55,7 @@ from torch import nn
 from intriguing.common.plotting import pyplot, save_figure
 from intriguing.common.stats import mcnemar_exact, wilson_interval
 from intriguing.core.distortion import amplify, distortion, gaussian_noise
+from intriguing.core.evaluation import PREDICTION_BATCH, predict
 from intriguing.core.models import ModelSpec, load_checkpoint
 from intriguing.transfer.replicates import (
     AMPLIFIED_KEYS,
@@ -97,20 +98,8 @@ class Rate:
         return list(wilson_interval(self.errors, self.n))
 
 
-@torch.no_grad()
-def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
-    """The model's predicted label of every example."""
-    model.eval()
-    return torch.cat(
-        [
-            model(x[start : start + batch_size]).argmax(dim=1)
-            for start in range(0, len(x), batch_size)
-        ]
-    )
-
-
 def misclassified(
-    model: nn.Module, x: torch.Tensor, labels: torch.Tensor, batch_size: int = 4096
+    model: nn.Module, x: torch.Tensor, labels: torch.Tensor, batch_size: int = PREDICTION_BATCH
 ) -> torch.Tensor:
     """Per example: does the model's prediction differ from the true label?"""
     return predict(model, x, batch_size) != labels

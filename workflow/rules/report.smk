@@ -41,9 +41,6 @@ rule report:
     params:
         profile=config["profile"],
         benchmarks=BENCHMARKS,
-        models=TRAIN_MODELS,
-        attack_temperature=config["adversarial"]["attack"]["temperature"],
-        attack_temperature_scale=config["adversarial"]["attack"]["temperature_scale"],
         run_params=config,
     script:
         "../scripts/report.py"

@@ -35,13 +35,11 @@ from intriguing.core.models import (
     build_model,
 )
 
-#: What a run without a pool compares with in the paper (keys of paper.yaml's
-#: `adversarial_training`), decided by the run's settings rather than by its name.
-KINDS = ("weight_decay_only", "dropout", "adversarial_pool")
-
 
 def kind(spec: ModelSpec, pool_levels: list[int] | None) -> str:
-    """`adversarial_pool` with a pool, else `dropout` with dropout, else `weight_decay_only`."""
+    """What a run compares with in the paper (a key of paper.yaml's `adversarial_training`),
+    decided by its settings rather than its name: `adversarial_pool` with a pool, else
+    `dropout` with dropout, else `weight_decay_only`."""
     if pool_levels:
         return "adversarial_pool"
     return "dropout" if spec.dropout > 0 or spec.input_dropout > 0 else "weight_decay_only"

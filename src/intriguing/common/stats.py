@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
+
+#: The level of every interval the pipeline stores (the `*_ci95` keys) and the report states.
+CONFIDENCE = 0.95
 
 
 class McNemar(NamedTuple):
@@ -17,7 +20,7 @@ class McNemar(NamedTuple):
     p_value: float
 
 
-def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+def wilson_interval(successes: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
     """Wilson score interval for a binomial proportion (scipy's); (0, 1) when n = 0."""
     if n == 0:
         return 0.0, 1.0
@@ -27,7 +30,7 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     return interval.low, interval.high
 
 
-def mean_interval(values: list[float], confidence: float = 0.95) -> tuple[float, float]:
+def mean_interval(values: list[float], confidence: float = CONFIDENCE) -> tuple[float, float]:
     """Student-t interval for the mean of a few independent values (e.g. runs with other seeds);
     (mean, mean) for a single value, which has no spread to estimate."""
     from statistics import fmean, stdev
@@ -75,12 +78,57 @@ def holm(p_values: Sequence[float]) -> list[float]:
     return adjusted
 
 
+def bootstrap_distribution(
+    samples: Sequence[np.ndarray],
+    statistic: Callable[..., np.ndarray | float],
+    resamples: int,
+    seed: int,
+    *,
+    paired: bool = False,
+    vectorized: bool = True,
+) -> np.ndarray:
+    """The statistic over `resamples` bootstrap resamples of the samples (scipy's
+    `scipy.stats.bootstrap`, drawn from `numpy.random.default_rng(seed)`: each sample in turn,
+    or the pairs together when `paired`). A vectorized statistic takes the samples and `axis`."""
+    import warnings
+
+    from scipy.stats import bootstrap
+
+    with warnings.catch_warnings():  # scipy's own interval, unused here, warns on NaN statistics
+        warnings.simplefilter("ignore")
+        result = bootstrap(
+            tuple(samples),
+            statistic,
+            n_resamples=resamples,
+            paired=paired,
+            vectorized=vectorized,
+            method="percentile",
+            rng=np.random.default_rng(seed),
+        )
+    return np.asarray(result.bootstrap_distribution, dtype=float)
+
+
+def percentile_interval(
+    distribution: np.ndarray, confidence: float = CONFIDENCE
+) -> tuple[float, float]:
+    """The percentile interval of a bootstrap distribution, its non-finite values (statistics
+    undefined on a resample) left out; (NaN, NaN) when none is finite. numpy's percentile rather
+    than scipy.stats.bootstrap's interval: scipy's quantile rounds the last bit differently and
+    keeps NaN, and the stored intervals must not move."""
+    values = distribution[np.isfinite(distribution)]
+    if len(values) == 0:
+        return math.nan, math.nan
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return float(low), float(high)
+
+
 def spearman_bootstrap(
     first: Sequence[float],
     second: Sequence[float],
     resamples: int,
     seed: int,
-    confidence: float = 0.95,
+    confidence: float = CONFIDENCE,
 ) -> tuple[float, tuple[float, float]]:
     """Spearman's rank correlation of paired values and a percentile-bootstrap interval over the
     pairs (resampled with replacement; resamples whose ranks are constant have no correlation
@@ -93,28 +141,20 @@ def spearman_bootstrap(
     if len(x) < 3:
         return math.nan, (math.nan, math.nan)
     rho = float(spearmanr(x, y).statistic)
-    generator = np.random.default_rng(seed)
-    draws = generator.integers(0, len(x), size=(resamples, len(x)))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        values = np.array(
-            [
-                spearmanr(x[draw], y[draw]).statistic
-                if np.ptp(x[draw]) > 0 and np.ptp(y[draw]) > 0
-                else math.nan
-                for draw in draws
-            ],
-            dtype=float,
-        )
-    values = values[np.isfinite(values)]
-    if len(values) == 0:
-        return rho, (math.nan, math.nan)
-    tail = (1 - confidence) / 2 * 100
-    low, high = np.percentile(values, [tail, 100 - tail])
-    return rho, (float(low), float(high))
+
+    def resampled_rho(x_draw: np.ndarray, y_draw: np.ndarray) -> float:
+        if np.ptp(x_draw) > 0 and np.ptp(y_draw) > 0:
+            return float(spearmanr(x_draw, y_draw).statistic)
+        return math.nan
+
+    distribution = bootstrap_distribution(
+        (x, y), resampled_rho, resamples, seed, paired=True, vectorized=False
+    )
+    return rho, percentile_interval(distribution, confidence)
 
 
 def seed_mean_interval(
-    rates: list[float], n: int, confidence: float = 0.95
+    rates: list[float], n: int, confidence: float = CONFIDENCE
 ) -> tuple[float, float, float]:
     """(seed mean, low, high) of a rate measured once per replicate (networks trained from
     independent seeds) on the same n examples.

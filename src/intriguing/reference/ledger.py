@@ -271,21 +271,6 @@ def _entry(item: Any, position: int, params: Mapping[str, Any] | None) -> Ledger
     )
 
 
-def unquoted(
-    entries: Sequence[LedgerEntry | Inconsistency], source_text: str, field: str = "quotes"
-) -> list[tuple[str, str]]:
-    """(id, fragment) for every quoted fragment (the items' `field`: `quotes` of the paper,
-    `slide_quotes` of the talk's slides) that is not in `source_text`, spaces and line breaks
-    aside: the check that each item quotes its source exactly."""
-    text = " ".join(source_text.split())
-    return [
-        (entry.id, quote)
-        for entry in entries
-        for quote in getattr(entry, field)
-        if " ".join(quote.split()) not in text
-    ]
-
-
 def _readings(raw: Any, fail: Fail) -> tuple[Reading, ...]:
     """The readings of an entry: at least two {name, meaning}, names unique."""
     if not isinstance(raw, list) or len(raw) < 2:

@@ -14,19 +14,27 @@ from __future__ import annotations
 import re
 
 from intriguing.report.format import markdown_table
+from intriguing.report.verdicts import (
+    DOES_NOT_HOLD,
+    HOLDS,
+    INCONCLUSIVE,
+    NOT_COMPARABLE,
+    NOT_REPRODUCED,
+    PARTLY,
+    PARTLY_HOLDS,
+    REPRODUCED,
+)
 
 #: The bold words that open a verdict sentence (other bold text is not a verdict).
 VERDICT_WORDS = (
-    "Reproduced",
-    "Partly reproduced",
-    "Not reproduced",
-    "Holds",
-    "Partly holds",
-    "Does not hold",
-    "Not comparable",
-    "Agrees",
-    "Disagrees",
-    "Inconclusive",
+    REPRODUCED,
+    PARTLY,
+    NOT_REPRODUCED,
+    HOLDS,
+    PARTLY_HOLDS,
+    DOES_NOT_HOLD,
+    NOT_COMPARABLE,
+    INCONCLUSIVE,
 )
 _VERDICT = re.compile(
     r"\*\*(?P<word>" + "|".join(map(re.escape, VERDICT_WORDS)) + r")(?P<rest>[^*]*)\*\*"

@@ -1,10 +1,8 @@
-"""Formatting shared by the report's sections: numbers, Markdown tables and images, and the
-verdict on a set of rates compared with the paper's.
+"""Formatting shared by the report's sections: numbers, Markdown tables and images, and a rate
+beside the paper's.
 
 A rate is "consistent" with the paper when the paper's value lies inside our 95% Wilson
-interval. A claim is *reproduced* when every item agrees, *partly reproduced* when at least half
-do, and *not reproduced* otherwise (`status_word`; the verdict rules are in
-intriguing.report.verdicts).
+interval (the verdict rules are in intriguing.report.verdicts).
 
 This is the leaf of the report package: it imports no other report module.
 """
@@ -54,13 +52,6 @@ def percent(value: float) -> str:
 def bound(value: float | None) -> str:
     """A frame bound or gain in 3 significant digits; '—' where it was not computed."""
     return "—" if value is None else f"{value:.3g}"
-
-
-def status_word(agree: int, total: int) -> str:
-    """The verdict's first words from how many comparisons agree."""
-    if agree == total:
-        return "Reproduced"
-    return "Partly reproduced" if 2 * agree >= total else "Not reproduced"
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> str:

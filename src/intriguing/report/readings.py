@@ -144,8 +144,8 @@ def decay_section(decay: Mapping[str, Any] | None, params: Mapping[str, Any]) ->
         return (
             f"{DECAY_TITLE}\n\nNot run: no weight-decay readings measured yet (stage `readings`)."
         )
-    stddevs = list(decay.get("noise_stddevs", []))
-    heavy = decay.get("figure7_noise", 1.0)
+    stddevs = list(decay["noise_stddevs"])
+    heavy = decay["figure7_noise"]
     try:
         in_use = param_value(params, decay.get("param", "train.decay_reading"))
     except KeyError:

@@ -2,8 +2,8 @@
 of our AlexNets, and the same bounds for our MNIST models.
 
 Table 5 has no confidence intervals: an AlexNet's upper bound agrees with the paper's when it
-lies within a factor of TABLE5_FACTOR of it, with the reproduced / partly / not rule of
-intriguing.report.format.status_word over the eight layers. Lower bounds are shown, not judged.
+lies within a factor of verdicts.TABLE5_FACTOR of it, with the reproduced / partly / not rule
+of intriguing.report.verdicts.share_state over the eight layers. Lower bounds are shown, not judged.
 An AlexNet with random weights (or a smoke-profile shortcut, see intriguing.spectral.networks)
 gets no such verdict: its verdict reads "Not comparable: random weights".
 
@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from intriguing.plan.specs import ALEXNETS
-from intriguing.report.format import bound, image, markdown_table, status_word
+from intriguing.report.format import bound, image, markdown_table
+from intriguing.report.verdicts import NOT_COMPARABLE, TABLE5_FACTOR, share_state
 from intriguing.spectral.labels import weights_label
-
-TABLE5_FACTOR = 2.0
 
 
 def bound_cells(row: dict[str, Any], paper: dict[str, Any] | None = None) -> list[str]:
@@ -35,7 +34,7 @@ def table5_verdict(result: dict[str, Any], reference: list[dict[str, Any]]) -> s
     caveats = result["table5_caveats"]
     if caveats:
         return (
-            f"**Not comparable: {'; '.join(caveats)}.** These numbers describe "
+            f"**{NOT_COMPARABLE}: {'; '.join(caveats)}.** These numbers describe "
             f"{'an untrained network' if result['weights'] == 'random' else 'a shortened run'} "
             "and are no reproduction of Table 5."
         )
@@ -51,7 +50,7 @@ def table5_verdict(result: dict[str, Any], reference: list[dict[str, Any]]) -> s
         else " This is another variant of AlexNet than the paper's, so agreement is indicative."
     )
     return (
-        f"**{status_word(agree, len(ratios))}**: {agree} of {len(ratios)} upper bounds lie "
+        f"**{share_state(agree, len(ratios))}**: {agree} of {len(ratios)} upper bounds lie "
         f"within a factor of {TABLE5_FACTOR:g} of the paper's; the furthest is {layer} at "
         f"{worst:.3g}× the paper's.{variant}"
     )

@@ -63,23 +63,16 @@ def report(inputs: InputPaths, outputs: Mapping[str, str], params: Mapping[str, 
     (`outputs["headline"]`) and the run record (`outputs["record"]`) from the rule's named inputs
     (a path or a list of paths per name of INPUT_NAMES, as `dict(snakemake.input)` gives them)
     and params: `profile`, `run_params` (the run's params.yaml: the verdict rules' thresholds,
-    the models' training sets; the ledger of readings is checked against it and marks it), and
-    optionally `benchmarks` (the folder of Snakemake's benchmark files, read for the run record
-    only), `attack_temperature` and `attack_temperature_scale` (the attack loss's, default 1 and
-    "none" as in the paper)."""
+    the models' training sets, the attack loss's temperature; the ledger of readings is checked
+    against it and marks it), and optionally `benchmarks` (the folder of Snakemake's benchmark
+    files, read for the run record only)."""
     unknown = sorted(set(inputs) - set(INPUT_NAMES))
     if unknown:
         raise ValueError(f"report: unknown inputs {unknown}; known: {list(INPUT_NAMES)}")
     markdown_path, html_path = Path(outputs["markdown"]), Path(outputs["html"])
     record_path = Path(outputs["record"])
     run_params = params.get("run_params")
-    sections = report_sections(
-        inputs,
-        markdown_path.parent,
-        run_params,
-        params.get("attack_temperature", 1.0),
-        params.get("attack_temperature_scale", "none"),
-    )
+    sections = report_sections(inputs, markdown_path.parent, run_params)
     transfer = _read_by_stem(inputs, "transfer")
     text = report_markdown(sections, params["profile"], record_path.name)
     write_text(markdown_path, text)
@@ -157,17 +150,19 @@ def report_sections(
     inputs: InputPaths,
     base_dir: Path,
     run_params: dict[str, Any] | None,
-    attack_temperature: float = 1.0,
-    attack_temperature_scale: str = "none",
 ) -> list[str]:
     """The report's sections in order (empty strings for what was not run); images are linked
     relative to `base_dir`, the report's folder. `run_params`, the run's params.yaml, sets the
-    verdict rules' thresholds (needed once adversarial or transfer results are given) and the
-    ledger of readings (rendered when it is given)."""
+    verdict rules' thresholds and the attack loss's temperature (needed once adversarial or
+    transfer results are given) and the ledger of readings (rendered when it is given)."""
     reference = paper_reference()
     if run_params is None and (_paths(inputs, "adversarial") or _paths(inputs, "transfer")):
         raise ValueError("report: the verdicts on adversarial and transfer results need run_params")
     settings = VerdictSettings.from_params(run_params["report"]) if run_params else None
+    attack = run_params["adversarial"]["attack"] if run_params else {}
+    attack_loss = {
+        key: attack[key] for key in ("temperature", "temperature_scale") if key in attack
+    }
 
     def transfer_table_section(name: str) -> str:
         table = transfer.get(name)
@@ -210,8 +205,7 @@ def report_sections(
             _read_by_stem(inputs, "adversarial"),
             reference,
             settings,
-            attack_temperature,
-            attack_temperature_scale,
+            **attack_loss,
         ),
         *adversarial_figures(_paths(inputs, "adversarial_figures"), base_dir),
         transfer_table_section("table2"),

@@ -5,7 +5,8 @@ the sentence of the numbers that decided it. The sections call them and write
 
 Every rule can reach each of its states, and says which numbers put it there. The thresholds
 come from params.yaml (`report`, read into :class:`VerdictSettings`); where the paper is silent
-the ledger (reference/readings.yaml) argues for their values. A cell may be one model's rate or a
+the ledger (reference/readings.yaml, `verdict_rules`) argues for their values. The few fixed
+ones, which no reading varies, are named below. A cell may be one model's rate or a
 mean over seeds: the rules see only its value and interval.
 
 A comparison whose premise fails (no data to pair, a baseline that does not reach the paper's
@@ -20,11 +21,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from intriguing.common.stats import holm, spearman_bootstrap
-from intriguing.report.format import status_word
 
 REPRODUCED, PARTLY, NOT_REPRODUCED = "Reproduced", "Partly reproduced", "Not reproduced"
 HOLDS, PARTLY_HOLDS, DOES_NOT_HOLD = "Holds", "Partly holds", "Does not hold"
 INCONCLUSIVE = "Inconclusive"
+NOT_COMPARABLE = "Not comparable"  # a result that is no reproduction (an untrained AlexNet)
+
+#: An AlexNet's upper bound agrees with Table 5's when within this factor of it either way
+#: (Table 5 has no intervals to judge by; intriguing.report.spectral).
+TABLE5_FACTOR = 2.0
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,9 @@ def share_state(agree: int, total: int, share: float = 1.0) -> str:
     """Reproduced when at least `share` of the items agree (all of them by default), partly
     when at least half do (at least one when `share` is below 1), not reproduced otherwise."""
     if share >= 1:
-        return status_word(agree, total)
+        if agree == total:
+            return REPRODUCED
+        return PARTLY if 2 * agree >= total else NOT_REPRODUCED
     if agree >= share * total:
         return REPRODUCED
     return PARTLY if agree > 0 else NOT_REPRODUCED

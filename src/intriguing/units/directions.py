@@ -29,11 +29,16 @@ import torch
 from torch import nn
 
 from intriguing.common.progress import Progress
+from intriguing.common.stats import CONFIDENCE, bootstrap_distribution, holm, percentile_interval
 
 UNITS_MORE = "units more coherent"
 RANDOM_MORE = "random directions more coherent"
 NO_DIFFERENCE = "no significant difference"
 HOLDS, PARTLY_HOLDS, DOES_NOT_HOLD = "holds", "partly holds", "does not hold"
+#: Percentiles of the 95% interval of units − random, written exactly: the means' intervals
+#: compute theirs from the level (2.500000000000002), which interpolates a last bit apart, and
+#: the stored intervals must not move.
+DIFFERENCE_PERCENTILES = (2.5, 97.5)
 
 
 def last_linear(model: nn.Module) -> tuple[str, nn.Linear]:
@@ -213,15 +218,16 @@ def random_subsets(n: int, k: int, count: int, seed: int) -> torch.Tensor:
 
 
 def bootstrap_mean_ci(
-    values: np.ndarray, resamples: int, seed: int, level: float = 0.95
+    values: np.ndarray, resamples: int, seed: int, level: float = CONFIDENCE
 ) -> tuple[float, float]:
     """Percentile bootstrap CI of the mean (seeded)."""
     values = np.asarray(values, dtype=float)
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, len(values), (resamples, len(values)))].mean(axis=1)
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(means, [tail, 100 - tail])
-    return float(low), float(high)
+    return percentile_interval(bootstrap_distribution((values,), np.mean, resamples, seed), level)
+
+
+def difference_of_means(units: np.ndarray, random: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Mean of the units' values minus mean of the random directions' (along `axis`)."""
+    return units.mean(axis=axis) - random.mean(axis=axis)
 
 
 @dataclass(frozen=True)
@@ -263,10 +269,7 @@ def compare_distributions(
             f"need at least 2 values per group to compare, got {len(units)} units and "
             f"{len(random)} random directions"
         )
-    rng = np.random.default_rng(seed)
-    differences = units[rng.integers(0, len(units), (resamples, len(units)))].mean(axis=1) - random[
-        rng.integers(0, len(random), (resamples, len(random)))
-    ].mean(axis=1)
+    differences = bootstrap_distribution((units, random), difference_of_means, resamples, seed)
     test = mannwhitneyu(units, random, alternative="two-sided")
     p_value = 1.0 if np.isnan(test.pvalue) else float(test.pvalue)
     rank_biserial = 2 * float(test.statistic) / (len(units) * len(random)) - 1
@@ -278,7 +281,7 @@ def compare_distributions(
         random_ci95=bootstrap_mean_ci(random, resamples, seed + 1),
         random_n=len(random),
         difference=float(units.mean() - random.mean()),
-        difference_ci95=tuple(float(v) for v in np.percentile(differences, [2.5, 97.5])),
+        difference_ci95=tuple(float(v) for v in np.percentile(differences, DIFFERENCE_PERCENTILES)),
         mann_whitney_u=float(test.statistic),
         p_value=p_value,
         p_holm=p_value,
@@ -297,14 +300,15 @@ def _result(p_value: float, rank_biserial: float, alpha: float) -> str:
 def holm_adjusted(comparisons: dict[str, Comparison]) -> dict[str, Comparison]:
     """The comparisons with Holm's step-down adjustment over all of them (one network's
     measures), so that the chance of any false "more coherent" stays at most alpha."""
-    order = sorted(comparisons, key=lambda title: comparisons[title].p_value)
-    adjusted, running = {}, 0.0
-    for rank, title in enumerate(order):
-        comparison = comparisons[title]
-        running = max(running, min(1.0, (len(order) - rank) * comparison.p_value))
-        result = _result(running, comparison.rank_biserial, comparison.alpha)
-        adjusted[title] = replace(comparison, p_holm=running, result=result)
-    return {title: adjusted[title] for title in comparisons}
+    adjusted = holm([comparison.p_value for comparison in comparisons.values()])
+    return {
+        title: replace(
+            comparison,
+            p_holm=p_holm,
+            result=_result(p_holm, comparison.rank_biserial, comparison.alpha),
+        )
+        for (title, comparison), p_holm in zip(comparisons.items(), adjusted, strict=True)
+    }
 
 
 def claim_verdict(name: str, comparisons: dict[str, Comparison]) -> dict[str, str]:

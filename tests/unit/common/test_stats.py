@@ -2,12 +2,15 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from intriguing.common.stats import (
+    bootstrap_distribution,
     holm,
     mcnemar_exact,
     mean_interval,
+    percentile_interval,
     seed_mean_interval,
     spearman_bootstrap,
     wilson_interval,
@@ -54,6 +57,34 @@ def test_spearman_bootstrap_is_seeded_and_brackets_rho():
     assert math.isnan(spearman_bootstrap([1, 2], [1, 2], 200, 0)[0])
     with pytest.raises(ValueError, match="paired"):
         spearman_bootstrap([1, 2, 3], [1, 2], 200, 0)
+
+
+def test_bootstrap_draws_each_sample_in_turn_from_the_seeded_generator():
+    # the stored intervals were made by drawing these indices directly; scipy must draw the same
+    units, other = np.arange(5.0) ** 2, np.arange(7.0)
+    generator = np.random.default_rng(3)
+    first = units[generator.integers(0, 5, (40, 5))].mean(axis=1)
+    second = other[generator.integers(0, 7, (40, 7))].mean(axis=1)
+
+    def difference(a, b, axis):
+        return a.mean(axis=axis) - b.mean(axis=axis)
+
+    distribution = bootstrap_distribution((units, other), difference, 40, 3)
+    assert distribution.tolist() == (first - second).tolist()
+
+
+def test_paired_bootstrap_resamples_the_pairs_together():
+    x, y = np.arange(6.0), 10 * np.arange(6.0)
+    distribution = bootstrap_distribution(
+        (x, y), lambda a, b: float(np.all(b == 10 * a)), 50, 0, paired=True, vectorized=False
+    )
+    assert distribution.tolist() == [1.0] * 50
+
+
+def test_percentile_interval_leaves_out_undefined_statistics():
+    values = np.array([math.nan, *range(101), math.inf])
+    assert percentile_interval(values, 0.9) == pytest.approx((5.0, 95.0))
+    assert all(map(math.isnan, percentile_interval(np.array([math.nan, math.nan]))))
 
 
 def test_one_replicate_gives_its_wilson_interval():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,12 @@ from conftest import ROOT
 from intriguing.readings.decay import nearest_reading
 from intriguing.reference import paper_reference
 from intriguing.reference.ledger import (
+    Inconsistency,
+    LedgerEntry,
     LedgerError,
     paper_inconsistencies,
     param_exists,
     readings_ledger,
-    unquoted,
     validate_inconsistencies,
     validate_ledger,
 )
@@ -33,6 +35,21 @@ from intriguing.report.readings import (
 
 PAPER_TEXT = ROOT.parent / "shared" / "paper" / "intriguing-properties-of-neural-networks.md"
 SLIDES_TEXT = ROOT.parent / "shared" / "paper" / "blind-spots-talk-slides.txt"
+
+
+def unquoted(
+    entries: Sequence[LedgerEntry | Inconsistency], source_text: str, field: str = "quotes"
+) -> list[tuple[str, str]]:
+    """(id, fragment) for every quoted fragment (the items' `field`: `quotes` of the paper,
+    `slide_quotes` of the talk's slides) that is not in `source_text`, spaces and line breaks
+    aside: the check that each item quotes its source exactly."""
+    text = " ".join(source_text.split())
+    return [
+        (entry.id, quote)
+        for entry in entries
+        for quote in getattr(entry, field)
+        if " ".join(quote.split()) not in text
+    ]
 
 
 @pytest.fixture(scope="module")

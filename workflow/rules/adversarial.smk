@@ -29,7 +29,7 @@ rule adversarial:
         attack=config["adversarial"]["attack"],
         device=config["device"],
     script:
-        "../scripts/adversarial.py"
+        "../scripts/adversarial/adversarial.py"
 
 
 rule amplify:
@@ -52,7 +52,7 @@ rule amplify:
         stddev=config["adversarial"]["amplify_stddev"],
         factor=config["adversarial"]["amplify_factor"],
     script:
-        "../scripts/amplify.py"
+        "../scripts/adversarial/amplify.py"
 
 
 rule adversarial_figures:
@@ -82,7 +82,7 @@ rule adversarial_figures:
         sets=ADVERSARIAL_SETS,
         examples=config["adversarial"]["figure_examples"],
     script:
-        "../scripts/adversarial_figures.py"
+        "../scripts/adversarial/adversarial_figures.py"
 
 
 rule all_adversarial:

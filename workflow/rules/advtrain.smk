@@ -29,7 +29,7 @@ rule advtrain:
         test_limit=SETTINGS["data"]["test_limit"],
         device=config["device"],
     script:
-        "../scripts/advtrain.py"
+        "../scripts/advtrain/advtrain.py"
 
 
 rule advtrain_robustness:
@@ -57,7 +57,7 @@ rule advtrain_robustness:
         attack=config["adversarial"]["attack"],
         device=config["device"],
     script:
-        "../scripts/advtrain_robustness.py"
+        "../scripts/advtrain/advtrain_robustness.py"
 
 
 rule advtrain_summary:
@@ -77,7 +77,7 @@ rule advtrain_summary:
     params:
         models=ADVTRAIN_MODELS,
     script:
-        "../scripts/advtrain_summary.py"
+        "../scripts/advtrain/advtrain_summary.py"
 
 
 rule all_advtrain:

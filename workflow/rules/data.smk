@@ -14,7 +14,7 @@ rule mnist:
     params:
         mnist_dir=PROJECT_PATHS["data.mnist_dir"],
     script:
-        "../scripts/mnist.py"
+        "../scripts/data/mnist.py"
 
 
 rule split:
@@ -32,7 +32,7 @@ rule split:
     params:
         seed=config["data"]["split_seed"],
     script:
-        "../scripts/split.py"
+        "../scripts/data/split.py"
 
 
 rule all_data:

@@ -28,7 +28,7 @@ rule instability:
         spec=lambda wildcards: config["models"][wildcards.model],
         device=config["device"],
     script:
-        "../scripts/instability.py"
+        "../scripts/instability/instability.py"
 
 
 rule all_instability:

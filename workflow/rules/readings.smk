@@ -41,7 +41,7 @@ rule decay_reading:
         },
         device=config["device"],
     script:
-        "../scripts/decay_reading.py"
+        "../scripts/readings/decay_reading.py"
 
 
 rule decay_readings:
@@ -61,7 +61,7 @@ rule decay_readings:
         noise_stddevs=config["transfer"]["table2_noise"],
         figure7_noise=config["transfer"]["figure7_noise"],
     script:
-        "../scripts/decay_readings.py"
+        "../scripts/readings/decay_readings.py"
 
 
 rule ae400_variant:
@@ -91,7 +91,7 @@ rule ae400_variant:
         seed=config["seed"],
         device=config["device"],
     script:
-        "../scripts/ae400_variant.py"
+        "../scripts/readings/ae400_variant.py"
 
 
 rule ae400_variants:
@@ -108,7 +108,7 @@ rule ae400_variants:
         mem_mb=512,
         runtime=5,
     script:
-        "../scripts/ae400_variants.py"
+        "../scripts/readings/ae400_variants.py"
 
 
 rule all_readings:

@@ -43,7 +43,7 @@ rule report:
         benchmarks=BENCHMARKS,
         run_params=config,
     script:
-        "../scripts/report.py"
+        "../scripts/report/report.py"
 
 
 rule all_report:

@@ -31,7 +31,7 @@ rule spectral:
         device=config["device"],
         profile=config["profile"],
     script:
-        "../scripts/spectral.py"
+        "../scripts/spectral/spectral.py"
 
 
 rule all_spectral:

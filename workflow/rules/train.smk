@@ -27,7 +27,7 @@ rule train:
         seed=config["seed"],
         device=config["device"],
     script:
-        "../scripts/train.py"
+        "../scripts/train/train.py"
 
 
 rule evaluate:
@@ -55,7 +55,7 @@ rule evaluate:
         test_limit=SETTINGS["data"]["test_limit"],
         device=config["device"],
     script:
-        "../scripts/evaluate.py"
+        "../scripts/train/evaluate.py"
 
 
 rule filters:
@@ -73,7 +73,7 @@ rule filters:
     params:
         spec=lambda wildcards: config["models"][wildcards.model],
     script:
-        "../scripts/filters.py"
+        "../scripts/train/filters.py"
 
 
 rule all_train:

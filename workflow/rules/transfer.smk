@@ -32,7 +32,7 @@ rule transfer:
         seed=config["transfer"]["noise_seed"],
         matched_distortion=config["transfer"]["matched_distortion"],
     script:
-        "../scripts/transfer.py"
+        "../scripts/transfer/transfer.py"
 
 
 rule figure7:
@@ -56,7 +56,7 @@ rule figure7:
         pairs=config["transfer"]["figure7_pairs"],
         seed=config["transfer"]["noise_seed"],
     script:
-        "../scripts/figure7.py"
+        "../scripts/transfer/figure7.py"
 
 
 rule all_transfer:

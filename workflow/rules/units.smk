@@ -29,7 +29,7 @@ rule units:
         device=config["device"],
         profile=config["profile"],
     script:
-        "../scripts/units.py"
+        "../scripts/units/units.py"
 
 
 if UNITS_IMAGEFOLDER:
@@ -62,7 +62,7 @@ if UNITS_IMAGEFOLDER:
             device=config["device"],
             profile=config["profile"],
         script:
-            "../scripts/units_imagefolder.py"
+            "../scripts/units/units_imagefolder.py"
 
 
 rule units_summary:
@@ -80,7 +80,7 @@ rule units_summary:
     params:
         profile=config["profile"],
     script:
-        "../scripts/units_summary.py"
+        "../scripts/units/units_summary.py"
 
 
 rule all_units:

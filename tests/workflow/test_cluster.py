@@ -201,7 +201,7 @@ def test_every_file_write_is_atomic():
     or in a function that is only ever called inside one (e.g. a download into the temporary)."""
     sources = [
         *sorted((ROOT / "src" / "intriguing").rglob("*.py")),
-        *sorted((ROOT / "workflow" / "scripts").glob("*.py")),
+        *sorted((ROOT / "workflow" / "scripts").rglob("*.py")),
     ]
     calls = [
         (path.name, *found)

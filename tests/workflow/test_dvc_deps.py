@@ -43,10 +43,10 @@ def test_stage_deps_cover_every_file_its_jobs_import(stage):
 def test_closure_follows_imports_inside_functions_and_package_data():
     """The closure is what the check relies on: it must see a module imported inside a
     function, and the data file a package reads (the paper's numbers)."""
-    files = closure([ROOT / "workflow" / "scripts" / "transfer.py"])
+    files = closure([ROOT / "workflow" / "scripts" / "transfer" / "transfer.py"])
     assert ROOT / "src/intriguing/reference/paper.yaml" in files
     assert ROOT / "src/intriguing/reference/readings.yaml" not in files  # only the report's
-    report = closure([ROOT / "workflow" / "scripts" / "report.py"])
+    report = closure([ROOT / "workflow" / "scripts" / "report" / "report.py"])
     assert ROOT / "src/intriguing/reference/readings.yaml" in report
     assert ROOT / "src/intriguing/core/sets.py" in files
     assert ROOT / "src/intriguing/__init__.py" in files

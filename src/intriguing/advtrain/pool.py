@@ -55,7 +55,6 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from intriguing.common.progress import Progress
 from intriguing.core.attack import minimal_adversarial
 from intriguing.core.models import (
     NUM_CLASSES,
@@ -64,7 +63,7 @@ from intriguing.core.models import (
     constrain_norms,
     weight_decay_penalty,
 )
-from intriguing.core.optimize import check_finite
+from intriguing.core.optimize import MiniBatch, run_minibatch_epochs
 from intriguing.plan.choices import POOL_RANGES, POOL_TARGET_POLICIES
 from intriguing.plan.specs import INPUT_LEVEL, pool_level_error
 
@@ -326,57 +325,55 @@ def train_with_pool(
     optimizer = torch.optim.Adam(model.parameters(), lr=options.adam_lr)
     decay = (options.final_lr / options.adam_lr) ** (1 / max(1, total_steps))
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, decay)
-    progress = Progress(total_steps, f"{spec.name} adversarial training", options.log_every)
-    for epoch in range(options.epochs):
-        model.train()
-        order = torch.randperm(len(x), generator=order_generator).to(x.device)
-        epoch_loss, epoch_examples = 0.0, 0
-        refresh_at = (
-            refresh_steps(batches, options.pool.refreshes_per_epoch)
-            if pool is not None and epoch >= options.pool.warmup_epochs
-            else set()
-        )
-        for position, start in enumerate(range(0, len(x), options.batch_size)):
-            if position in refresh_at:
-                attack_started = time.perf_counter()
-                stats = pool.refresh(model)
-                result.attack_wall_seconds += time.perf_counter() - attack_started
-                result.refreshes.append({"epoch": epoch, "step": result.steps, **stats})
-            batch = order[start : start + options.batch_size]
-            summed = F.cross_entropy(model(x[batch]), y[batch], reduction="sum")
-            examples = len(batch)
-            if pool is not None and len(pool):
-                draws = pool_draws_per_batch(len(batch), options.pool.mix_ratio)
-                summed = summed + pool.cross_entropy_sum(model, draws)
-                examples += draws
-            loss = summed / examples + weight_decay_penalty(
-                model, spec.weight_decay, options.decay_reading
-            )
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            result.steps += 1
-            value = loss.item()  # one host sync per step
-            if not math.isfinite(value) or result.steps % options.log_every == 0:
-                # The loss every step (a non-finite gradient makes the next loss non-finite),
-                # the gradients themselves every log_every steps: checking every gradient of
-                # every step cost a fifth of a baseline's time.
-                check_finite(spec, loss, model, "adversarial training", result.steps)
-            optimizer.step()
-            constrain_norms(model, spec.max_norm)
-            scheduler.step()
-            epoch_loss += value * examples
-            epoch_examples += examples
-            progress.update(loss=value)
-        row = {
-            "epoch": epoch + 1,
-            "loss": epoch_loss / epoch_examples,
-            "lr": scheduler.get_last_lr()[0],
-        }
+    refresh_positions = (
+        set() if options.pool is None else refresh_steps(batches, options.pool.refreshes_per_epoch)
+    )
+
+    def batch_loss(batch: MiniBatch) -> tuple[Tensor, int]:
+        warm = pool is not None and batch.epoch >= options.pool.warmup_epochs
+        if warm and batch.position in refresh_positions:
+            attack_started = time.perf_counter()
+            stats = pool.refresh(model)
+            result.attack_wall_seconds += time.perf_counter() - attack_started
+            result.refreshes.append({"epoch": batch.epoch, "step": batch.steps_done, **stats})
+        summed = F.cross_entropy(model(x[batch.index]), y[batch.index], reduction="sum")
+        examples = len(batch.index)
+        if pool is not None and len(pool):
+            draws = pool_draws_per_batch(len(batch.index), options.pool.mix_ratio)
+            summed = summed + pool.cross_entropy_sum(model, draws)
+            examples += draws
+        penalty = weight_decay_penalty(model, spec.weight_decay, options.decay_reading)
+        return summed / examples + penalty, examples
+
+    def end_epoch(epoch: int, mean: float) -> bool:
+        row = {"epoch": epoch + 1, "loss": mean, "lr": scheduler.get_last_lr()[0]}
         if monitor is not None:
             model.eval()
             row.update(monitor(model))
+            model.train()
         result.curve.append(row)
-    progress.close()
+        return False
+
+    def after_step() -> None:
+        constrain_norms(model, spec.max_norm)
+        scheduler.step()
+
+    model.train()
+    result.steps = run_minibatch_epochs(
+        optimizer,
+        model,
+        len(x),
+        options.batch_size,
+        options.epochs,
+        order_generator,
+        batch_loss,
+        end_epoch,
+        device=x.device,
+        model_name=spec.name,
+        phase="adversarial training",
+        log_every=options.log_every,
+        after_step=after_step,
+    )
     model.eval()
     result.final_loss = result.curve[-1]["loss"] if result.curve else math.nan
     result.wall_seconds = time.perf_counter() - started

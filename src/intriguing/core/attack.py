@@ -65,11 +65,9 @@ from intriguing.plan.choices import TARGET_POLICIES
 
 __all__ = [
     "AttackResult",
-    "PenaltySolution",
     "choose_targets",
     "minimal_adversarial",
     "minimal_adversarial_closest",
-    "minimize_penalty",
 ]
 
 
@@ -93,16 +91,6 @@ class AttackResult:
     iterations: Tensor
     evaluations: Tensor
     target: Tensor
-
-
-@dataclass
-class PenaltySolution:
-    """Minimiser of c |r|^2 + CE(model(x + r), target) over the box for one fixed c per example."""
-
-    x: Tensor
-    objective: Tensor
-    iterations: Tensor
-    evaluations: Tensor
 
 
 def choose_targets(
@@ -228,45 +216,6 @@ def minimal_adversarial_closest(
         iterations=every.iterations.view(num_classes - 1, count).sum(dim=0),
         evaluations=every.evaluations.view(num_classes - 1, count).sum(dim=0),
         target=every.target[chosen],
-    )
-
-
-def minimize_penalty(
-    model: nn.Module,
-    x: Tensor,
-    target: Tensor,
-    c: float | Tensor,
-    *,
-    max_iterations: int = 100,
-    history: int = 5,
-    tolerance: float = 1e-5,
-    gradient_tolerance: float = 1e-5,
-    batch_size: int = 1024,
-) -> PenaltySolution:
-    """One solve of the batched L-BFGS at fixed c (per example), starting from x.
-
-    This is the inner problem of :func:`minimal_adversarial`, exposed to check the solver
-    against an independent one.
-    """
-    options = SearchOptions(
-        c_factor=1.0,
-        c_steps=1,
-        c_tolerance=0.0,
-        solver=SolverOptions(
-            max_iterations=max_iterations,
-            history=history,
-            tolerance=tolerance,
-            gradient_tolerance=gradient_tolerance,
-        ),
-        batch_size=batch_size,
-        skip_solved=False,
-    )
-    outcome = search_c(model, x, target, c, options)
-    return PenaltySolution(
-        x=outcome.x_final.view_as(x).to(x.device),
-        objective=outcome.objective.to(x.device),
-        iterations=outcome.iterations.to(x.device),
-        evaluations=outcome.evaluations.to(x.device),
     )
 
 

@@ -21,6 +21,7 @@ on the encoder's features (computed once, so L-BFGS on the top layer is cheap).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 
 import torch
@@ -87,16 +88,98 @@ def objective(
     return nn.functional.cross_entropy(logits, y) + penalty
 
 
-def check_finite(spec: ModelSpec, loss: torch.Tensor, model: nn.Module, phase: str, step: int):
-    if not torch.isfinite(loss):
-        raise NonFiniteError(
-            f"model {spec.name}: non-finite loss {loss.item()} at {phase} step {step}"
-        )
-    for name, parameter in model.named_parameters():
+def check_finite(
+    model_name: str,
+    phase: str,
+    step: int,
+    loss: float,
+    module: nn.Module,
+    gradients: bool = True,
+) -> None:
+    """Raise NonFiniteError, naming the model, the phase and the step, if `loss` is NaN or inf
+    or (with `gradients`) a gradient of `module`'s parameters is."""
+    if not math.isfinite(loss):
+        raise NonFiniteError(f"model {model_name}: non-finite loss {loss} at {phase} step {step}")
+    if not gradients:
+        return
+    for name, parameter in module.named_parameters():
         if parameter.grad is not None and not torch.isfinite(parameter.grad).all():
             raise NonFiniteError(
-                f"model {spec.name}: non-finite gradient in {name} at {phase} step {step}"
+                f"model {model_name}: non-finite gradient in {name} at {phase} step {step}"
             )
+
+
+def check_minibatch_step(
+    model_name: str, phase: str, step: int, loss: float, module: nn.Module, log_every: int
+) -> None:
+    """The mini-batch loops' non-finite policy: the loss every step, the gradients every
+    `log_every` steps. A non-finite gradient makes the next step's loss non-finite, so it is
+    still caught, one step later; checking every gradient of every step cost a fifth of a
+    baseline's training time."""
+    check_finite(model_name, phase, step, loss, module, gradients=step % max(1, log_every) == 0)
+
+
+@dataclass(frozen=True)
+class MiniBatch:
+    """One step's batch: the examples' indices, its epoch and position there (from 0), and the
+    steps done before it."""
+
+    index: torch.Tensor
+    epoch: int
+    position: int
+    steps_done: int
+
+
+def run_minibatch_epochs(
+    optimizer: torch.optim.Optimizer,
+    checked: nn.Module,
+    count: int,
+    batch_size: int,
+    epochs: int,
+    generator: torch.Generator,
+    batch_loss: Callable[[MiniBatch], tuple[torch.Tensor, int]],
+    end_epoch: Callable[[int, float], bool],
+    *,
+    device: torch.device,
+    model_name: str,
+    phase: str,
+    log_every: int,
+    after_step: Callable[[], None] | None = None,
+) -> int:
+    """Run up to `epochs` passes over `count` examples in batches of `batch_size`, each pass in
+    the order of a fresh ``torch.randperm`` from `generator`; return the steps run.
+
+    Each step: ``loss, weight = batch_loss(batch)`` (the forward pass, and whatever must happen
+    before it), zero the gradients, backward, the non-finite check (:func:`check_minibatch_step`
+    on `checked`'s parameters), the optimizer's step, then `after_step` (a max-norm
+    constraint, a learning-rate schedule). After each pass, `end_epoch(epoch, mean)` gets the
+    pass's mean loss, each batch's loss counting `weight` times (1: the mean of the batch means;
+    the batch's examples: the mean per example), and returns True to stop early.
+    """
+    batches = math.ceil(count / batch_size)
+    progress = Progress(epochs * batches, f"{model_name} {phase}", log_every)
+    steps = 0
+    for epoch in range(epochs):
+        order = torch.randperm(count, generator=generator).to(device)
+        total, weights = 0.0, 0
+        for position, start in enumerate(range(0, count, batch_size)):
+            batch = MiniBatch(order[start : start + batch_size], epoch, position, steps)
+            loss, weight = batch_loss(batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            steps += 1
+            value = loss.item()  # one host sync per step
+            check_minibatch_step(model_name, phase, steps, value, checked, log_every)
+            optimizer.step()
+            if after_step is not None:
+                after_step()
+            total += value * weight
+            weights += weight
+            progress.update(loss=value)
+        if end_epoch(epoch, total / weights):
+            break
+    progress.close()
+    return steps
 
 
 def train(
@@ -174,53 +257,58 @@ def _pretrain_autoencoder(
     activation of each hidden unit over the batch (ρ = sparsity_target, β = sparsity_weight,
     λ = autoencoder_decay): the classic sparse-autoencoder objective.
     """
-    generator = torch.Generator().manual_seed(options.seed)
     decoder = nn.Linear(encoder.out_features, encoder.in_features).to(x.device)
-    parameters = [*encoder.parameters(), *decoder.parameters()]
-    optimizer = torch.optim.Adam(parameters, lr=options.pretrain_lr)
+    autoencoder = nn.ModuleDict({"encoder": encoder, "decoder": decoder})
+    optimizer = torch.optim.Adam(autoencoder.parameters(), lr=options.pretrain_lr)
     flat = x.flatten(1)
     rho = spec.sparsity_target
-    batches = math.ceil(len(flat) / options.batch_size)
-    progress = Progress(
-        options.pretrain_epochs * batches, f"{spec.name} autoencoder", options.log_every
-    )
+
+    def batch_loss(batch: MiniBatch) -> tuple[torch.Tensor, int]:
+        images = flat[batch.index]
+        code = torch.sigmoid(encoder(images))
+        reconstruction = decoder(code)
+        if spec.decoder == "sigmoid":
+            reconstruction = torch.sigmoid(reconstruction)
+        rho_hat = code.mean(dim=0).clamp(1e-6, 1 - 1e-6)
+        sparsity = (
+            rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))
+        ).sum()
+        decay = encoder.weight.pow(2).sum() + decoder.weight.pow(2).sum()
+        loss = (
+            0.5 * (reconstruction - images).pow(2).sum(dim=1).mean()
+            + spec.sparsity_weight * sparsity
+            + 0.5 * spec.autoencoder_decay * decay
+        )
+        return loss, 1
+
     previous = None
     result.pretrain_stop_reason = "iteration budget"
-    for _ in range(options.pretrain_epochs):
-        order = torch.randperm(len(flat), generator=generator).to(x.device)
-        total = 0.0
-        for start in range(0, len(flat), options.batch_size):
-            batch = flat[order[start : start + options.batch_size]]
-            code = torch.sigmoid(encoder(batch))
-            reconstruction = decoder(code)
-            if spec.decoder == "sigmoid":
-                reconstruction = torch.sigmoid(reconstruction)
-            rho_hat = code.mean(dim=0).clamp(1e-6, 1 - 1e-6)
-            sparsity = (
-                rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))
-            ).sum()
-            decay = encoder.weight.pow(2).sum() + decoder.weight.pow(2).sum()
-            loss = (
-                0.5 * (reconstruction - batch).pow(2).sum(dim=1).mean()
-                + spec.sparsity_weight * sparsity
-                + 0.5 * spec.autoencoder_decay * decay
-            )
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            result.pretrain_steps += 1
-            check_finite(spec, loss, encoder, "autoencoder", result.pretrain_steps)
-            optimizer.step()
-            value = loss.item()  # one host sync per step
-            total += value
-            progress.update(loss=value)
+
+    def end_epoch(epoch: int, mean: float) -> bool:
+        nonlocal previous
         result.pretrain_epochs_run += 1
-        result.pretrain_loss = total / batches
+        result.pretrain_loss = mean
         may_stop = result.pretrain_epochs_run >= spec.pretrain_min_epochs
-        if may_stop and levelled_off(previous, result.pretrain_loss, options.tolerance_relative):
+        if may_stop and levelled_off(previous, mean, options.tolerance_relative):
             result.pretrain_stop_reason = "converged (relative change)"
-            break
-        previous = result.pretrain_loss
-    progress.close()
+            return True
+        previous = mean
+        return False
+
+    result.pretrain_steps += run_minibatch_epochs(
+        optimizer,
+        autoencoder,
+        len(flat),
+        options.batch_size,
+        options.pretrain_epochs,
+        torch.Generator().manual_seed(options.seed),
+        batch_loss,
+        end_epoch,
+        device=x.device,
+        model_name=spec.name,
+        phase="autoencoder",
+        log_every=options.log_every,
+    )
 
 
 def _train_adam(
@@ -228,34 +316,40 @@ def _train_adam(
 ) -> None:
     """Mini-batch Adam for `adam_epochs`; with `until_plateau`, stop early once an epoch's mean
     loss falls by less than ``tolerance_relative`` of the previous epoch's."""
-    generator = torch.Generator().manual_seed(options.seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=options.adam_lr)
-    batches = math.ceil(len(x) / options.batch_size)
-    progress = Progress(options.adam_epochs * batches, f"{spec.name} adam", options.log_every)
+
+    def batch_loss(batch: MiniBatch) -> tuple[torch.Tensor, int]:
+        images, labels = x[batch.index], y[batch.index]
+        return objective(model, spec, images, labels, options.decay_reading), 1
+
     previous = None
     result.stop_reason = "iteration budget"
-    for _ in range(options.adam_epochs):
-        order = torch.randperm(len(x), generator=generator).to(x.device)
-        total = 0.0
-        for start in range(0, len(x), options.batch_size):
-            batch = order[start : start + options.batch_size]
-            optimizer.zero_grad(set_to_none=True)
-            loss = objective(model, spec, x[batch], y[batch], options.decay_reading)
-            loss.backward()
-            result.adam_steps += 1
-            check_finite(spec, loss, model, "adam", result.adam_steps)
-            optimizer.step()
-            constrain_norms(model, spec.max_norm)
-            value = loss.item()  # one host sync per step
-            total += value
-            progress.update(loss=value)
+
+    def end_epoch(epoch: int, mean: float) -> bool:
+        nonlocal previous
         result.adam_epochs_run += 1
-        result.loss_history.append(total / batches)
-        if until_plateau and levelled_off(previous, total / batches, options.tolerance_relative):
+        result.loss_history.append(mean)
+        if until_plateau and levelled_off(previous, mean, options.tolerance_relative):
             result.stop_reason = "converged (relative change)"
-            break
-        previous = total / batches
-    progress.close()
+            return True
+        previous = mean
+        return False
+
+    result.adam_steps += run_minibatch_epochs(
+        optimizer,
+        model,
+        len(x),
+        options.batch_size,
+        options.adam_epochs,
+        torch.Generator().manual_seed(options.seed),
+        batch_loss,
+        end_epoch,
+        device=x.device,
+        model_name=spec.name,
+        phase="adam",
+        log_every=options.log_every,
+        after_step=lambda: constrain_norms(model, spec.max_norm),
+    )
 
 
 def _train_lbfgs(
@@ -286,8 +380,8 @@ def _train_lbfgs(
         loss = objective(model, spec, x, y, options.decay_reading)
         loss.backward()
         evaluations += 1
-        check_finite(spec, loss, model, "lbfgs evaluation", evaluations)
         latest = loss.item()
+        check_finite(spec.name, "lbfgs evaluation", evaluations, latest, model)
         iteration = state.get("n_iter", 0)
         if iteration > progress.count:
             result.loss_history.append(latest)

@@ -20,11 +20,10 @@ from intriguing.core.attack import (
     choose_targets,
     minimal_adversarial,
     minimal_adversarial_closest,
-    minimize_penalty,
 )
 from intriguing.core.distortion import amplify, distortion
 from intriguing.core.exact import exact_minimal_distortion, linear_map
-from intriguing.core.search import SearchOptions, example_temperatures
+from intriguing.core.search import SearchOptions, example_temperatures, search_c
 from intriguing.core.solver import SolverOptions
 
 PIXELS = 784
@@ -122,12 +121,21 @@ def test_attack_succeeds_and_stays_in_box(mlp_model: nn.Module) -> None:
 
 
 def test_fixed_c_solve_matches_scipy(softmax_model: nn.Module) -> None:
-    """Same objective, same c: our batched solver and scipy's L-BFGS-B reach the same minimum."""
+    """Same objective, same c: our batched solver (one solve of the c search) and scipy's
+    L-BFGS-B reach the same minimum."""
     x, target = attack_inputs(3, torch.float64)
     c = 0.3
-    ours = minimize_penalty(
-        softmax_model, x, target, c, tolerance=1e-15, gradient_tolerance=1e-10, max_iterations=500
+    one_solve = SearchOptions(
+        c_factor=1.0,
+        c_steps=1,
+        c_tolerance=0.0,
+        solver=SolverOptions(
+            max_iterations=500, history=5, tolerance=1e-15, gradient_tolerance=1e-10
+        ),
+        batch_size=1024,
+        skip_solved=False,
     )
+    ours = search_c(softmax_model, x, target, c, one_solve)
     for example in range(len(x)):
         x0 = x[example : example + 1]
 
@@ -144,7 +152,7 @@ def test_fixed_c_solve_matches_scipy(softmax_model: nn.Module) -> None:
             objective, x0.numpy().ravel(), bounds=bounds, factr=10, pgtol=1e-10, maxiter=2000
         )
         assert ours.objective[example].item() == pytest.approx(value, rel=1e-9)
-        np.testing.assert_allclose(ours.x[example].numpy().ravel(), solution, atol=1e-5)
+        np.testing.assert_allclose(ours.x_final[example].numpy(), solution, atol=1e-5)
 
 
 def exact_minimum_distortion(softmax_model: nn.Module, x0: np.ndarray, label: int) -> float:

@@ -28,11 +28,12 @@ def read_json(path: Path) -> dict:
 
 
 def assert_png(path: Path, min_side: int = 100) -> None:
-    """A decodable PNG image of plausible size."""
+    """A decodable PNG image of plausible size, not of one colour."""
     with Image.open(path) as image:
         assert image.format == "PNG", path
-        image.load()
         assert min(image.size) >= min_side and max(image.size) < 20_000, (path, image.size)
+        extrema = image.convert("L").getextrema()
+        assert extrema[0] < extrema[1], f"{path}: a blank image"
 
 
 def assert_unit_interval(*values: float) -> None:
@@ -77,7 +78,7 @@ def test_train_rule(tiny_project, upstream, tiny_config):
     images = inputs.read_idx(tiny_project / "data/raw/train-images-idx3-ubyte.gz")[:300]
     labels = inputs.read_idx(tiny_project / "data/raw/train-labels-idx1-ubyte.gz")[:300]
     with torch.no_grad():
-        predicted = model(torch.from_numpy(images / 255.0).float().unsqueeze(1)).argmax(1)
+        predicted = model(inputs.to_tensor(images)).argmax(1)
     assert (predicted.numpy() == labels).mean() > 0.5  # trained: well above chance
 
 
@@ -208,7 +209,12 @@ def test_transfer_rule(tiny_project, upstream):
     with (tiny_project / outputs[1]).open() as handle:
         rows = {row["cell"]: row for row in csv.DictReader(handle)}
     assert float(rows["softmax1 → softmax1"]["error"]) == 1.0
-    assert {row["kind"] for row in rows.values()} == {"adversarial", "matched", "noise"}
+    assert {row["kind"] for row in rows.values()} == {
+        "adversarial",
+        "matched",
+        "noise",
+        "noise_clipped",
+    }
     assert_png(tiny_project / outputs[2])
 
 
@@ -419,12 +425,13 @@ def test_report_rule(committed_project):
     )
     assert made == committed
     page = html.read_text()
-    assert page.lstrip().lower().startswith("<!doctype html") and "</html>" in page
-    assert page.count("data:image/png;base64,") >= 10  # the figures, embedded
-    assert "Profile" in record.read_text()
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    embedded = "data:image/png;base64,"  # every figure, inside the page
+    assert page.count(embedded) == (ROOT / REPORT_OUTPUTS[1]).read_text().count(embedded) > 0
+    assert "| profile | `default` |" in record.read_text()
 
 
-def tested_rules() -> set[str]:
+def rules_with_a_test() -> set[str]:
     """The rules with a test here: a `test_<rule>_rule` function, or a case of
     `test_summary_rules`."""
     named = {match[1] for name in globals() if (match := re.fullmatch(r"test_(\w+)_rule", name))}
@@ -434,4 +441,4 @@ def tested_rules() -> set[str]:
 def test_every_rule_has_a_test(tiny_project):
     listed = run(["snakemake", "--list-rules"], tiny_project).stdout.splitlines()
     rules = {line.split()[0] for line in listed if line.strip()}
-    assert tested_rules() == {rule for rule in rules if not rule.startswith("all")}
+    assert rules_with_a_test() == {rule for rule in rules if not rule.startswith("all")}

@@ -16,11 +16,10 @@ import numpy as np
 import torch
 
 from intriguing.adversarial import step as adversarial_step
-from intriguing.adversarial.attack import distortion
-from intriguing.adversarial.sets import load_set
 from intriguing.advtrain import step as advtrain_step
-from intriguing.data.mnist import FILES as MNIST_FILES
-from intriguing.data.mnist import (
+from intriguing.core.distortion import distortion
+from intriguing.core.mnist import FILES as MNIST_FILES
+from intriguing.core.mnist import (
     IMAGE_MAGIC,
     LABEL_MAGIC,
     TEST_SIZE,
@@ -28,14 +27,14 @@ from intriguing.data.mnist import (
     load_split,
     read_idx,
     save_split,
-    stratified_halves,
     to_tensor,
-    verify_file,
 )
+from intriguing.core.models import ModelSpec, load_checkpoint
+from intriguing.core.sets import load_set
+from intriguing.data.fetch import stratified_halves, verify_file
 from intriguing.plan.params import advtrain_run_settings, model_options, resolve_profile
 from intriguing.spectral import step as spectral_step
 from intriguing.train import step as train_step
-from intriguing.train.models import ModelSpec, load_checkpoint
 
 __all__ = [
     "MNIST_FILES",

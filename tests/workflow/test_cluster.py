@@ -19,11 +19,11 @@ from conftest import (
     plan_jobs,
     snakemake,
 )
+from intriguing.common.determinism import DETERMINISTIC_ENV, determinism_environment
 from intriguing.common.runtime import configure_determinism, configure_job
 from intriguing.core.attack import minimal_adversarial
 from intriguing.core.models import ModelSpec, build_model
 from intriguing.core.optimize import TrainOptions, train
-from intriguing.plan.specs import DETERMINISTIC_ENV, determinism_environment
 
 RULE_FILES = sorted((ROOT / "workflow" / "rules").glob("*.smk"))
 

@@ -7,6 +7,7 @@ import torch
 import yaml
 
 from conftest import copy_project, run, snakemake
+from intriguing.data import mnist
 
 
 @pytest.mark.parametrize(
@@ -88,4 +89,5 @@ def test_smoke_run_over_committed_default_results_stops_before_any_job(tmp_path,
         "runs/smoke",
         mnist=mnist_source,
     )
-    assert (project / "runs/smoke/data/processed/split.npz").is_file()
+    split = mnist.load_split(project / "runs/smoke/data/processed/split.npz")
+    assert len(split["p1"]) == len(split["p2"]) == 30000

@@ -267,6 +267,37 @@ def report_outputs(folder: Path) -> dict[str, str]:
     return {key: str(folder / name) for key, name in names.items()}
 
 
+#: One job of every rule that trains, attacks or analyses a model (every torch rule, and amplify)
+#: -> its outputs. No job here reads, even through other jobs, what another one writes (the
+#: Table 2 sets that advtrain_robustness reads come from every Table 2 model, so the trained
+#: model is a Table 4 one), so each reruns alone, from the smoke build's files; the other rules
+#: (data, transfer, figures, summaries, report) only read or aggregate what these write.
+#: test_cluster reruns these on the cluster-generic executor and compares their bytes with the
+#: smoke build's; test_dvc reruns one job of every other rule.
+MODEL_JOBS = {
+    "train": ["models/m2.pt"],
+    "evaluate": ["reports/metrics/train/softmax1.json"],
+    "adversarial": ["data/adversarial/m1p_test.pt", "reports/metrics/adversarial/m1p_test.json"],
+    "amplify": [
+        "data/adversarial/m1_test_amplified.pt",
+        "reports/metrics/adversarial/m1_test_amplified.json",
+    ],
+    "spectral": ["reports/metrics/spectral/softmax1.json", "reports/figures/spectral/softmax1.png"],
+    "instability": ["reports/metrics/instability/m1.json", "reports/figures/instability/m1.png"],
+    "units": [
+        "reports/metrics/units/n100.json",
+        *(f"reports/figures/units/n100_{kind}.png" for kind in ("natural", "random", "coherence")),
+    ],
+    "advtrain": [
+        "models_advtrain/n100_adv_input_seed0.pt",
+        "reports/metrics/advtrain/n100_adv_input_seed0.json",
+    ],
+    "advtrain_robustness": ["reports/metrics/advtrain/n100_wd_seed0_robustness.json"],
+    "decay_reading": ["reports/metrics/readings/decay/softmax2.json"],
+    "ae400_variant": ["reports/metrics/readings/ae400/linear_decoder.json"],
+}
+
+
 def copy_built(project: Path, destination: Path) -> Path:
     """A new project copy holding `project`'s built outputs, with their modification times and
     Snakemake's record of the jobs that made them (.snakemake/metadata: the params, code and

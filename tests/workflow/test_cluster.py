@@ -10,6 +10,7 @@ from collections import Counter
 import torch
 
 from conftest import (
+    MODEL_JOBS,
     copy_built,
     copy_project,
     job_rules,
@@ -18,34 +19,6 @@ from conftest import (
     torch_rules,
 )
 
-#: One job of every rule that trains, attacks or analyses a model (every torch rule, and amplify)
-#: -> its outputs. No job here reads, even through other jobs, what another one writes (the
-#: Table 2 sets that advtrain_robustness reads come from every Table 2 model, so the trained
-#: model is a Table 4 one), so each reruns alone, from the smoke build's files; the other rules
-#: (data, transfer, figures, summaries, report) only read or aggregate what these write.
-CLUSTER_JOBS = {
-    "train": ["models/m2.pt"],
-    "evaluate": ["reports/metrics/train/softmax1.json"],
-    "adversarial": ["data/adversarial/m1p_test.pt", "reports/metrics/adversarial/m1p_test.json"],
-    "amplify": [
-        "data/adversarial/m1_test_amplified.pt",
-        "reports/metrics/adversarial/m1_test_amplified.json",
-    ],
-    "spectral": ["reports/metrics/spectral/softmax1.json", "reports/figures/spectral/softmax1.png"],
-    "instability": ["reports/metrics/instability/m1.json", "reports/figures/instability/m1.png"],
-    "units": [
-        "reports/metrics/units/n100.json",
-        *(f"reports/figures/units/n100_{kind}.png" for kind in ("natural", "random", "coherence")),
-    ],
-    "advtrain": [
-        "models_advtrain/n100_adv_input_seed0.pt",
-        "reports/metrics/advtrain/n100_adv_input_seed0.json",
-    ],
-    "advtrain_robustness": ["reports/metrics/advtrain/n100_wd_seed0_robustness.json"],
-    "decay_reading": ["reports/metrics/readings/decay/softmax2.json"],
-    "ae400_variant": ["reports/metrics/readings/ae400/linear_decoder.json"],
-}
-
 
 def test_cluster_generic_jobs_reproduce_the_local_run(smoke_project, mnist_source, tmp_path):
     """In a copy of the session's smoke build (run by the local executor), the outputs of one
@@ -53,9 +26,9 @@ def test_cluster_generic_jobs_reproduce_the_local_run(smoke_project, mnist_sourc
     profiles/local-cluster, each job its own background process sharing nothing with
     Snakemake but the file system: from the same inputs, byte-identical outputs (metrics,
     weights, adversarial sets, figures)."""
-    assert torch_rules() <= CLUSTER_JOBS.keys()  # a new torch rule needs a job here
+    assert torch_rules() <= MODEL_JOBS.keys()  # a new torch rule needs a job here
     cluster = copy_built(smoke_project, tmp_path / "cluster")
-    outputs = [path for paths in CLUSTER_JOBS.values() for path in paths]
+    outputs = [path for paths in MODEL_JOBS.values() for path in paths]
     for path in outputs:
         (cluster / path).unlink()
     profile = ["--profile", "profiles/local-cluster"]
@@ -65,8 +38,8 @@ def test_cluster_generic_jobs_reproduce_the_local_run(smoke_project, mnist_sourc
     )
     submitted = re.findall(r"Submitted job \d+ with external jobid '(\d+)'", result.stderr)
     job_logs = list((cluster / ".snakemake" / "local-cluster").glob("snakejob.*.log"))
-    assert len(job_logs) == len(submitted) == len(set(submitted)) == len(CLUSTER_JOBS)
-    assert sorted(log.name.split(".")[1] for log in job_logs) == sorted(CLUSTER_JOBS)
+    assert len(job_logs) == len(submitted) == len(set(submitted)) == len(MODEL_JOBS)
+    assert sorted(log.name.split(".")[1] for log in job_logs) == sorted(MODEL_JOBS)
     for path in outputs:
         separate, local = cluster / path, smoke_project / path
         assert separate.read_bytes() == local.read_bytes(), f"{path} differs between the runs"

@@ -101,12 +101,11 @@ def test_report_states_the_units_verdict(units_project, tmp_path):
     assert html.read_text().count('src="data:image/png;base64,') == len(WIDTHS) * len(KINDS)
 
 
-def test_imagefolder_rule_joins_the_dag_only_with_a_root(tmp_path):
-    """In a project of its own (no MNIST model needed: it runs while the smoke build is made)."""
-    project = copy_project(tmp_path / "project")
-    listed = snakemake(project, "--list-rules").stdout.split()
-    assert "units" in listed and "units_imagefolder" not in listed
-    root = tmp_path / "images"
+def imagefolder_project(destination: Path) -> Path:
+    """A project of its own whose params name an ImageFolder root of 12 random 24×24 images
+    (two classes) and a small analysis (top 3, 2 rows shown) of a random ResNet-18."""
+    project = copy_project(destination / "project")
+    root = destination / "images"
     rng = np.random.default_rng(0)
     for name in ("cat", "dog"):
         (root / name).mkdir(parents=True)
@@ -117,8 +116,21 @@ def test_imagefolder_rule_joins_the_dag_only_with_a_root(tmp_path):
     params["units"].update(top_k=3, rows_shown=2)
     params["units"]["imagefolder"].update(root=str(root), model="resnet18", resize=24, crop=24)
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    dry = snakemake(project, "all_units", "--dry-run").stdout
+    return project
+
+
+def test_imagefolder_rule_joins_the_dag_only_with_a_root(tmp_path):
+    """Without an ImageFolder root the rule is not defined; with one, `all_units` plans it."""
+    listed = snakemake(copy_project(tmp_path / "bare"), "--list-rules").stdout.split()
+    assert "units" in listed and "units_imagefolder" not in listed
+    dry = snakemake(imagefolder_project(tmp_path), "all_units", "--dry-run").stdout
     assert "rule units_imagefolder:" in dry and "reports/metrics/units/imagefolder.json" in dry
+
+
+@pytest.mark.integration  # a ResNet-18 job: a minute on a busy 2-core machine
+def test_imagefolder_rule_writes_statistics_and_figures(tmp_path):
+    """In a project of its own (no MNIST model needed)."""
+    project = imagefolder_project(tmp_path)
     snakemake(project, "reports/metrics/units/imagefolder.json")
     result = json.loads((project / "reports/metrics/units/imagefolder.json").read_text())
     assert result["images"] == 12 and result["dimension"] == 512

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from conftest import copy_project, png_pixels, report_outputs, snakemake
+from conftest import copy_project, plan_jobs, png_pixels, report_outputs, snakemake
 from intriguing.data import mnist
 from intriguing.report.step import report as build_report
 from intriguing.train.models import ModelSpec, load_checkpoint
@@ -119,10 +119,11 @@ def imagefolder_project(destination: Path) -> Path:
     return project
 
 
-def test_imagefolder_rule_joins_the_dag_only_with_a_root(tmp_path):
-    """Without an ImageFolder root the rule is not defined; with one, `all_units` plans it."""
-    listed = snakemake(copy_project(tmp_path / "bare"), "--list-rules").stdout.split()
-    assert "units" in listed and "units_imagefolder" not in listed
+def test_imagefolder_rule_joins_the_dag_only_with_a_root(default_plan, tmp_path):
+    """Without an ImageFolder root (the committed params: conftest's `default_plan`) no job of
+    the rule is planned; with one, `all_units` plans it."""
+    planned = {job["rule"] for job in plan_jobs(default_plan)}
+    assert "units" in planned and "units_imagefolder" not in planned
     dry = snakemake(imagefolder_project(tmp_path), "all_units", "--dry-run").stdout
     assert "rule units_imagefolder:" in dry and "reports/metrics/units/imagefolder.json" in dry
 

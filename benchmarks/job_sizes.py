@@ -5,7 +5,7 @@
 Reads Snakemake's benchmark file of every job (reports/benchmarks: wall time, peak resident
 memory) and, from a dry run of the same DAG, the rule of each; writes per rule the number of
 jobs, the longest job and the largest peak to benchmarks/results/job_sizes.tsv, which
-tests/workflow/test_cluster.py holds the SLURM profile's sizes against.
+tests/unit/test_rule_files.py holds the SLURM profile's sizes against.
 """
 
 from __future__ import annotations

@@ -1,8 +1,13 @@
 """Shared fixtures: the device of the tests under tests/cuda (`device`); a throwaway copy of
 the project, and Snakemake/DVC runners on it; the smoke profile's whole DAG, built once per
-session (`smoke_project`), which every rule test reads and the cluster, resume and DVC tests
-copy (`copy_built`); and one dry run of the default profile's DAG (`default_plan`) for the
-tests of the workflow's shape."""
+session (`smoke_project`), which the integration tests read and the cluster, resume and DVC tests
+copy (`copy_built`); one dry run of the default profile's DAG (`default_plan`) for the tests of
+the workflow's shape; the rule files' definitions (`job_rules`, `torch_rules`).
+
+The tiers (`pytest_collection_modifyitems`): tests/unit is the library's fast tests; tests under
+tests/workflow and tests/rules run Snakemake or DVC (`slow`); of these, the ones that need the
+smoke build are `integration`, left out of a plain `uv run pytest` (pyproject.toml's addopts)
+and run by `uv run pytest -m integration`."""
 
 from __future__ import annotations
 
@@ -14,11 +19,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW_TESTS = Path(__file__).resolve().parent / "workflow"
+RULE_TESTS = Path(__file__).resolve().parent / "rules"
 CUDA_TESTS = Path(__file__).resolve().parent / "cuda"
 #: The device the tests under tests/cuda run on: CUDA by default (skipped without one); `cpu`
 #: runs the same code paths on a machine without a GPU (benchmarks/gpu_check.py --device cpu).
@@ -260,6 +267,37 @@ def report_outputs(folder: Path) -> dict[str, str]:
     return {key: str(folder / name) for key, name in names.items()}
 
 
+#: One job of every rule that trains, attacks or analyses a model (every torch rule, and amplify)
+#: -> its outputs. No job here reads, even through other jobs, what another one writes (the
+#: Table 2 sets that advtrain_robustness reads come from every Table 2 model, so the trained
+#: model is a Table 4 one), so each reruns alone, from the smoke build's files; the other rules
+#: (data, transfer, figures, summaries, report) only read or aggregate what these write.
+#: test_cluster reruns these on the cluster-generic executor and compares their bytes with the
+#: smoke build's; test_dvc reruns one job of every other rule.
+MODEL_JOBS = {
+    "train": ["models/m2.pt"],
+    "evaluate": ["reports/metrics/train/softmax1.json"],
+    "adversarial": ["data/adversarial/m1p_test.pt", "reports/metrics/adversarial/m1p_test.json"],
+    "amplify": [
+        "data/adversarial/m1_test_amplified.pt",
+        "reports/metrics/adversarial/m1_test_amplified.json",
+    ],
+    "spectral": ["reports/metrics/spectral/softmax1.json", "reports/figures/spectral/softmax1.png"],
+    "instability": ["reports/metrics/instability/m1.json", "reports/figures/instability/m1.png"],
+    "units": [
+        "reports/metrics/units/n100.json",
+        *(f"reports/figures/units/n100_{kind}.png" for kind in ("natural", "random", "coherence")),
+    ],
+    "advtrain": [
+        "models_advtrain/n100_adv_input_seed0.pt",
+        "reports/metrics/advtrain/n100_adv_input_seed0.json",
+    ],
+    "advtrain_robustness": ["reports/metrics/advtrain/n100_wd_seed0_robustness.json"],
+    "decay_reading": ["reports/metrics/readings/decay/softmax2.json"],
+    "ae400_variant": ["reports/metrics/readings/ae400/linear_decoder.json"],
+}
+
+
 def copy_built(project: Path, destination: Path) -> Path:
     """A new project copy holding `project`'s built outputs, with their modification times and
     Snakemake's record of the jobs that made them (.snakemake/metadata: the params, code and
@@ -307,15 +345,60 @@ def default_plan(tmp_path_factory) -> str:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests under tests/workflow run Snakemake or DVC: mark them `slow`, so that
-    `pytest -m "not slow"` is the library's unit tests alone. The tests that read the smoke
-    build run last, each in its place otherwise, so that the others run while it is built."""
+    """Tests under tests/workflow and tests/rules run Snakemake or DVC: mark them `slow`, so
+    that `pytest -m "not slow"` is the library's unit tests alone. A test that reads the smoke
+    build (`smoke_project`) is `integration` (but a `slurm` one, which has its own step), so that
+    a plain `uv run pytest` never waits for the build. The tests that read the smoke build run
+    last, each in its place otherwise, so that the others run while it is built."""
     for item in items:
-        if WORKFLOW_TESTS in item.path.parents:
+        if WORKFLOW_TESTS in item.path.parents or RULE_TESTS in item.path.parents:
             item.add_marker(pytest.mark.slow)
+        if needs_smoke_build(item) and item.get_closest_marker("slurm") is None:
+            item.add_marker(pytest.mark.integration)
         if CUDA_TESTS in item.path.parents:
             item.add_marker(pytest.mark.cuda)
     items.sort(key=needs_smoke_build)
+
+
+RULE_FILES = sorted((ROOT / "workflow" / "rules").glob("*.smk"))
+
+
+def rule_blocks() -> dict[str, str]:
+    """Rule name -> the text of its definition, from every workflow/rules/*.smk file."""
+    blocks = {}
+    for path in RULE_FILES:
+        for name, body in re.findall(
+            r"^rule (\w+):\n(.*?)(?=^\S|\Z)", path.read_text(), flags=re.MULTILINE | re.DOTALL
+        ):
+            blocks[name] = body
+    return blocks
+
+
+def job_rules() -> dict[str, str]:
+    """The rules that run code (script, shell or run), not the aggregate targets."""
+    return {
+        name: body
+        for name, body in rule_blocks().items()
+        if re.search(r"^    (script|shell|run|wrapper):", body, flags=re.MULTILINE)
+    }
+
+
+def torch_rules() -> set[str]:
+    """The rules that put torch on `device` (their params pass config["device"])."""
+    return {name for name, body in job_rules().items() if 'device=config["device"]' in body}
+
+
+def png_pixels(path: Path) -> np.ndarray:
+    """The pixels of a figure, decoded (a truncated or empty file fails here); a figure of one
+    flat colour fails too, since every figure the workflow draws shows data."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        assert image.format == "PNG", f"{path}: {image.format}, not PNG"
+        pixels = np.asarray(image.convert("RGB"))
+    assert pixels.ndim == 3 and min(pixels.shape[:2]) >= 50, f"{path}: {pixels.shape}"
+    assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 2, f"{path}: a blank image"
+    return pixels
 
 
 @pytest.fixture(scope="module")

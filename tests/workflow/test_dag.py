@@ -1,6 +1,6 @@
-"""The workflow's shape: every rule in the DAG, dvc.yaml agreeing with Snakemake's targets, and
-the built smoke DAG up to date. The DAG is read from one dry run of the default profile
-(conftest's `default_plan`: `all` and every stage's target, from scratch)."""
+"""The workflow's shape: every rule in the DAG, and dvc.yaml agreeing with Snakemake's targets.
+The DAG is read from one dry run of the default profile (conftest's `default_plan`: `all` and
+every stage's target, from scratch). The built smoke DAG up to date: tests/workflow/test_dvc.py."""
 
 import shlex
 from pathlib import Path
@@ -109,9 +109,3 @@ def test_dvc_stage_outputs_match_snakemake_targets(default_project, default_plan
                 for path in inputs:
                     if covered(path, upstream_outputs):
                         assert covered(path, stage["deps"]), f"stage {name}: {path} not a dep"
-
-
-def test_built_smoke_dag_has_nothing_left_to_do(smoke_project, mnist_source):
-    """After the session's `snakemake all` (conftest's `smoke_project`), a rerun plans no job."""
-    result = snakemake(smoke_project, "--dry-run", mnist=mnist_source)
-    assert "Nothing to be done" in result.stdout + result.stderr

@@ -499,6 +499,7 @@ def test_extraction_finds_the_documented_commands():
     assert {"snakemake", "dvc", "pytest", "python"} <= tools, tools
 
 
+@pytest.mark.integration  # `doc_runs` runs them all up front: minutes on 2 cores
 @pytest.mark.parametrize("command", COMMANDS, ids=str)
 def test_documented_command_runs(command: DocCommand, doc_runs):
     """The command runs, by its rule (RULES): as written, or dry, or `--help` listing every

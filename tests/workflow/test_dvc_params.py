@@ -44,8 +44,6 @@ import yaml
 from conftest import ROOT, copy_project, environment
 from intriguing.plan.params import flatten
 
-pytestmark = pytest.mark.slow
-
 #: The committed params.yaml (default profile): the baseline of every mutation.
 BASELINE: dict[str, Any] = yaml.safe_load((ROOT / "params.yaml").read_text())
 PARAMS_FILE = "params.yaml"
@@ -416,15 +414,6 @@ def test_fast_reading_is_dvcs(probe):
     keys = ("profile", "models.softmax3.weight_decay", "adversarial.attack.c_steps")
     for mutation in (mutation for mutation in MUTATIONS if mutation.key in keys):
         assert probe.dvc_stages(mutation) == probe.dvc_stages(mutation, fast=False), mutation.key
-
-
-def test_stages_are_the_rule_files():
-    """dvc.yaml has one stage per workflow/rules/<stage>.smk with rules (common.smk has none),
-    so that a job's stage is its rule's file."""
-    rule_files = {
-        path.stem for path in (ROOT / "workflow" / "rules").glob("*.smk") if path.stem != "common"
-    }
-    assert set(yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]) == rule_files
 
 
 @pytest.mark.parametrize("mutation", MUTATIONS, ids=lambda mutation: mutation.key)

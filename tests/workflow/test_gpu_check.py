@@ -5,7 +5,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT
+
+#: Minutes of training and attacks on 2 cores: run with the integration tests.
+pytestmark = pytest.mark.integration
 
 
 def test_gpu_check_runs_its_code_paths_on_the_cpu(mnist_source, tmp_path):

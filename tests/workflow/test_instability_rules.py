@@ -9,7 +9,7 @@ import pytest
 import torch
 import yaml
 
-from conftest import report_outputs
+from conftest import png_pixels, report_outputs
 from intriguing.core import mnist
 from intriguing.core.models import ModelSpec, load_checkpoint
 from intriguing.core.sets import load_set
@@ -55,7 +55,7 @@ def test_instability_rule(smoke_project, tmp_path):
     gains = observed_gains(model, x, adversarial["x_adv"][kept])
     maxima = gains.cumulative.max(dim=0).values.tolist()
     assert [row["cumulative_gain"]["max"] for row in result["rows"]] == pytest.approx(maxima)
-    assert figure_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    png_pixels(figure_path)
 
     figures = tmp_path / "figures" / "instability"
     figures.mkdir(parents=True)

@@ -7,6 +7,8 @@ import torch
 import yaml
 
 from conftest import copy_project, run, snakemake
+from intriguing.core import mnist
+from intriguing.data import fetch
 
 
 @pytest.mark.parametrize(
@@ -66,7 +68,7 @@ def test_a_relative_weights_path_is_the_project_roots_from_another_directory(tmp
 def test_smoke_run_over_committed_default_results_stops_before_any_job(tmp_path, mnist_source):
     """A project whose git tracks the default profile's results: a smoke run stops before its
     first job, naming the profile and the fix, and changes nothing; its dry run still plans,
-    and the fix it names (`--directory runs/smoke`) is planned too."""
+    and the fix it names (`--directory runs/smoke`) runs (its first job, `mnist`)."""
     project = copy_project(tmp_path / "project", profile="default")
     (project / "reports").mkdir()
     (project / "reports/report.md").write_text("# Report\n\nReproducing … Profile: `default`.\n")
@@ -79,13 +81,15 @@ def test_smoke_run_over_committed_default_results_stops_before_any_job(tmp_path,
     assert not (project / "data").exists()
     assert run(["git", "status", "--porcelain"], project).stdout == ""
     snakemake(project, "all_data", "--dry-run", "--config", "profile=smoke", mnist=mnist_source)
+    # the fix passes the check (run at the start of a real run only): its first job runs
     snakemake(
         project,
-        "all_data",
+        "mnist",
         "--config",
         "profile=smoke",
         "--directory",
         "runs/smoke",
         mnist=mnist_source,
     )
-    assert (project / "runs/smoke/data/processed/split.npz").is_file()
+    for name in mnist.FILES:
+        fetch.verify_file(project / "runs/smoke/data/raw" / name)

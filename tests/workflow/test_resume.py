@@ -12,8 +12,6 @@ import pytest
 from conftest import BIN, SNAKEMAKE, copy_built, snakemake
 from intriguing.common import files
 
-pytestmark = pytest.mark.slow
-
 START_TIMEOUT = 600  # seconds a loaded CI machine may take to start the job
 MODEL = "models/softmax1.pt"
 ATTACK = ["data/adversarial/softmax1_train.pt", "reports/metrics/adversarial/softmax1_train.json"]

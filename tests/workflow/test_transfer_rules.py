@@ -7,6 +7,7 @@ import json
 import pytest
 import yaml
 
+from conftest import png_pixels
 from intriguing.core.sets import load_sets, originals_tensor, shared_originals
 from intriguing.reference import paper_reference
 from intriguing.transfer.tables import load_models, misclassified, unpack_errors
@@ -50,7 +51,7 @@ def test_transfer_rule(smoke_project, table, split):
     errors = unpack_errors(result["error_bits"][0][-1], result["n"])
     assert errors.mean() == pytest.approx(result["error"][0][-1])
     assert set(result["mcnemar"]) == set(result["noise"])
-    assert (smoke_project / f"reports/figures/transfer/{table}.png").stat().st_size > 10_000
+    png_pixels(smoke_project / f"reports/figures/transfer/{table}.png")
 
 
 @pytest.mark.parametrize(("table", "split"), [("table2", "train"), ("table4", "test")])
@@ -90,4 +91,4 @@ def test_figure7_rule(smoke_project):
     indices, _, split = shared_originals(sets)
     raw = sorted(str(path) for path in (smoke_project / "data/raw").iterdir())
     assert originals_tensor(raw, split, indices).shape == (40, 1, 28, 28)
-    assert (smoke_project / "reports/figures/transfer/figure7.png").stat().st_size > 10_000
+    png_pixels(smoke_project / "reports/figures/transfer/figure7.png")

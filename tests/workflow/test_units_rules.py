@@ -11,7 +11,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from conftest import copy_project, report_outputs, snakemake
+from conftest import copy_project, plan_jobs, png_pixels, report_outputs, snakemake
 from intriguing.core import mnist
 from intriguing.core.models import ModelSpec, load_checkpoint
 from intriguing.report.step import report as build_report
@@ -50,8 +50,7 @@ def test_units_rule_writes_statistics_and_figures(units_project, model):
     assert 0.1 <= purity["chance"] < purity["random_mean"]  # random sets: ≈ 0.28
     assert result["verdict"]["status"] in {"holds", "partly holds", "does not hold"}
     for kind in KINDS:
-        figure = units_project / f"reports/figures/units/{model}_{kind}.png"
-        assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        png_pixels(units_project / f"reports/figures/units/{model}_{kind}.png")
 
 
 def test_shown_rows_are_the_largest_activations_of_the_trained_model(units_project):
@@ -102,12 +101,11 @@ def test_report_states_the_units_verdict(units_project, tmp_path):
     assert html.read_text().count('src="data:image/png;base64,') == len(WIDTHS) * len(KINDS)
 
 
-def test_imagefolder_rule_joins_the_dag_only_with_a_root(tmp_path):
-    """In a project of its own (no MNIST model needed: it runs while the smoke build is made)."""
-    project = copy_project(tmp_path / "project")
-    listed = snakemake(project, "--list-rules").stdout.split()
-    assert "units" in listed and "units_imagefolder" not in listed
-    root = tmp_path / "images"
+def imagefolder_project(destination: Path) -> Path:
+    """A project of its own whose params name an ImageFolder root of 12 random 24×24 images
+    (two classes) and a small analysis (top 3, 2 rows shown) of a random ResNet-18."""
+    project = copy_project(destination / "project")
+    root = destination / "images"
     rng = np.random.default_rng(0)
     for name in ("cat", "dog"):
         (root / name).mkdir(parents=True)
@@ -118,11 +116,25 @@ def test_imagefolder_rule_joins_the_dag_only_with_a_root(tmp_path):
     params["units"].update(top_k=3, rows_shown=2)
     params["units"]["imagefolder"].update(root=str(root), model="resnet18", resize=24, crop=24)
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    dry = snakemake(project, "all_units", "--dry-run").stdout
+    return project
+
+
+def test_imagefolder_rule_joins_the_dag_only_with_a_root(default_plan, tmp_path):
+    """Without an ImageFolder root (the committed params: conftest's `default_plan`) no job of
+    the rule is planned; with one, `all_units` plans it."""
+    planned = {job["rule"] for job in plan_jobs(default_plan)}
+    assert "units" in planned and "units_imagefolder" not in planned
+    dry = snakemake(imagefolder_project(tmp_path), "all_units", "--dry-run").stdout
     assert "rule units_imagefolder:" in dry and "reports/metrics/units/imagefolder.json" in dry
+
+
+@pytest.mark.integration  # a ResNet-18 job: a minute on a busy 2-core machine
+def test_imagefolder_rule_writes_statistics_and_figures(tmp_path):
+    """In a project of its own (no MNIST model needed)."""
+    project = imagefolder_project(tmp_path)
     snakemake(project, "reports/metrics/units/imagefolder.json")
     result = json.loads((project / "reports/metrics/units/imagefolder.json").read_text())
     assert result["images"] == 12 and result["dimension"] == 512
     assert result["weights"] == "random"
     for kind in KINDS:
-        assert (project / f"reports/figures/units/imagefolder_{kind}.png").is_file()
+        png_pixels(project / f"reports/figures/units/imagefolder_{kind}.png")

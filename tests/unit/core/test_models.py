@@ -1,5 +1,7 @@
 """Model registry specs, the paper's weight decay, checkpoints, and training."""
 
+import math
+
 import pytest
 import torch
 import yaml
@@ -77,6 +79,14 @@ def test_checkpoint_with_other_spec_is_refused(tmp_path):
     changed = ModelSpec.from_params("n100", {**N100, "weight_decay": [1e-4, 1e-5, 1e-6]})
     with pytest.raises(CheckpointMismatch, match="retrain"):
         load_checkpoint(tmp_path / "n100.pt", changed)
+
+
+def test_checkpoint_without_a_spec_is_refused(tmp_path):
+    """A model file in an older format (a bare state dict, no spec) is not silently used."""
+    spec = ModelSpec.from_params("n100", N100)
+    torch.save(build_model(spec).state_dict(), tmp_path / "n100.pt")
+    with pytest.raises(CheckpointMismatch, match=r"n100\.pt: built from spec None"):
+        load_checkpoint(tmp_path / "n100.pt", spec)
 
 
 def test_checkpoint_saved_before_a_spec_field_existed_still_loads(tmp_path):
@@ -171,12 +181,26 @@ def test_training_lowers_the_loss_and_is_reproducible(optimizer):
     assert torch.equal(weights[0], weights[1])
 
 
-def test_non_finite_loss_names_model_and_step():
+@pytest.mark.parametrize(
+    ("optimizer", "bad_value", "step", "options"),
+    [
+        ("adam", math.nan, "adam step 1", TrainOptions(adam_epochs=1, lbfgs_iterations=0)),
+        (
+            "lbfgs",
+            math.inf,
+            "lbfgs evaluation step 1",
+            TrainOptions(adam_epochs=0, lbfgs_iterations=5),
+        ),
+    ],
+)
+def test_non_finite_loss_names_model_and_step(optimizer, bad_value, step, options):
+    """A NaN or an infinity in the data stops training at the first step it reaches, naming the
+    model, the optimizer and the step."""
     x, y = _toy_data()
-    x[3] = float("nan")
-    spec = ModelSpec.from_params("n100", {**N100, "optimizer": "adam"})
-    with pytest.raises(NonFiniteError, match=r"model n100: non-finite loss .* adam step 1"):
-        train(build_model(spec), spec, x, y, TrainOptions(adam_epochs=1, lbfgs_iterations=0))
+    x[3, 0, 3, 3] = bad_value
+    spec = ModelSpec.from_params("n100", {**N100, "optimizer": optimizer})
+    with pytest.raises(NonFiniteError, match=rf"model n100: non-finite .* {step}"):
+        train(build_model(spec), spec, x, y, options)
 
 
 AUTOENCODER = {

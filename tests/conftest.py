@@ -423,3 +423,13 @@ def device():
     if requested == "cuda" and not torch.cuda.is_available():
         pytest.skip(f"no CUDA device (set {DEVICE_ENV}=cpu to run these tests on the CPU)")
     return torch.device(requested)
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto` (pyproject.toml's addopts) spreads the unit, rule and light workflow tests over
+    the machine's cores. The integration and slurm tiers share one smoke build per session, so
+    a run that selects them runs in one process."""
+    expression = (config.option.markexpr or "").strip()
+    if not expression.startswith("not") and re.search(r"\b(integration|slurm)\b", expression):
+        return 0
+    return None

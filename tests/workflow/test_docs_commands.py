@@ -188,6 +188,8 @@ RULES = (
     ),
     Rule(r"^snakemake\b", APPEND, "--dry-run"),
     Rule(r"^pytest\b", APPEND, "--collect-only -q"),
+    # reads the source and writes nothing but its cache: runs as written
+    Rule(r"^lint-imports$", AS_WRITTEN),
     Rule(r"^dvc repro\b", APPEND, "--dry", lane="dvc"),
     # `dvc exp run --dry` cannot plan past a stage whose outputs are absent (DVC issue #10135),
     # and the copy holds no data: queueing instead checks the command and its -S keys (DVC
@@ -492,11 +494,17 @@ def doc_runs(request, tmp_path_factory, mnist_source) -> dict[tuple[str, bool], 
 
 def test_extraction_finds_the_documented_commands():
     """The extraction finds the docs' commands: more than a handful, from the README and the
-    docs, of every tool (so that a broken extraction cannot pass by finding none)."""
+    docs, of every tool (so that a broken extraction cannot pass by finding none), and RULES
+    says how to run each."""
     assert len(COMMANDS) > 10, COMMANDS
     assert {command.doc for command in COMMANDS} >= {"README.md", "docs/experiments.md"}
     tools = {UV_RUN.sub("", command.text, count=1).split()[0] for command in COMMANDS}
     assert {"snakemake", "dvc", "pytest", "python"} <= tools, tools
+    # each has a rule saying how it runs (checked here, before the integration tier runs them)
+    unclassified = [
+        (command.doc, command.text) for command in COMMANDS if plan(command).unclassified
+    ]
+    assert not unclassified, f"no rule in RULES says how to run these: {unclassified}"
 
 
 @pytest.mark.integration  # `doc_runs` runs them all up front: minutes on 2 cores

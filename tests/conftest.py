@@ -66,6 +66,18 @@ CONV = {
     "optimizer": "adam",
 }
 
+#: A small sparse autoencoder of the registry's form (unit tests of training and its options).
+AUTOENCODER = {
+    "arch": "autoencoder",
+    "hidden": [20],
+    "weight_decay": [1e-6],
+    "sparsity_target": 0.05,
+    "sparsity_weight": 0.1,
+    "autoencoder_decay": 1e-5,
+    "train_set": "all",
+    "optimizer": "lbfgs",
+}
+
 
 def mnist_dir() -> Path:
     """MNIST_DIR, or ../shared/mnist beside the repository (as in CI)."""

@@ -4,19 +4,10 @@ a minimum length of the autoencoder phase, and the top softmax's own stopping to
 import pytest
 import torch
 
+from conftest import AUTOENCODER
 from intriguing.core.models import ModelSpec, build_model
 from intriguing.core.optimize import TrainOptions, train
 
-AUTOENCODER = {
-    "arch": "autoencoder",
-    "hidden": [20],
-    "weight_decay": [1e-6],
-    "sparsity_target": 0.05,
-    "sparsity_weight": 0.1,
-    "autoencoder_decay": 1e-5,
-    "train_set": "all",
-    "optimizer": "lbfgs",
-}
 SOFTMAX = {"arch": "mlp", "weight_decay": [1e-4], "train_set": "all", "optimizer": "lbfgs"}
 
 #: A tolerance so loose that every phase stops at its first check.

@@ -6,7 +6,7 @@ import pytest
 import torch
 import yaml
 
-from conftest import CONV, ROOT
+from conftest import AUTOENCODER, CONV, ROOT
 from intriguing.advtrain.pool import hidden_layer_kinds
 from intriguing.core.models import (
     CheckpointMismatch,
@@ -201,18 +201,6 @@ def test_non_finite_loss_names_model_and_step(optimizer, bad_value, step, option
     spec = ModelSpec.from_params("n100", {**N100, "optimizer": optimizer})
     with pytest.raises(NonFiniteError, match=rf"model n100: non-finite .* {step}"):
         train(build_model(spec), spec, x, y, options)
-
-
-AUTOENCODER = {
-    "arch": "autoencoder",
-    "hidden": [20],
-    "weight_decay": [1e-6],
-    "sparsity_target": 0.05,
-    "sparsity_weight": 0.1,
-    "autoencoder_decay": 1e-5,
-    "train_set": "all",
-    "optimizer": "lbfgs",
-}
 
 
 def test_conv_is_conv_pool_fc_dropout_softmax():
